@@ -1,0 +1,240 @@
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.models import Organization, User
+from accounts.policy import permissions_of
+from accounts.selectors import user_get, user_list
+from leadnexus.core.ratelimit import client_ip, rate_limit
+
+# --- Output ---------------------------------------------------------------------
+
+
+class OrganizationSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug", "is_buyer", "is_vendor"]
+
+
+class PermissionsSerializer(serializers.Serializer):
+    can_view_leads = serializers.BooleanField()
+    can_edit_leads = serializers.BooleanField()
+    can_add_leads = serializers.BooleanField()
+    can_view_all_org_leads = serializers.BooleanField()
+    can_buy = serializers.BooleanField()
+    can_sell = serializers.BooleanField()
+    can_export = serializers.BooleanField()
+
+
+class UserOutputSerializer(serializers.ModelSerializer):
+    organization = OrganizationSummarySerializer()
+    permissions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "email", "full_name", "role", "email_verified", "is_active", "organization", "permissions"]
+
+    @extend_schema_field(PermissionsSerializer)
+    def get_permissions(self, user) -> dict:
+        return PermissionsSerializer(permissions_of(user)).data
+
+
+class TokenPairOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class LoginOutputSerializer(TokenPairOutputSerializer):
+    user = UserOutputSerializer()
+
+
+# --- Input ------------------------------------------------------------------------
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+    full_name = serializers.CharField(max_length=200)
+    organization_name = serializers.CharField(max_length=200)
+    account_type = serializers.ChoiceField(choices=services.AccountType.CHOICES)
+
+
+class TokenInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=200)
+
+
+class EmailInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class LoginInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+
+class RefreshInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2000)
+
+
+class VerifyOtpInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    otp = serializers.RegexField(r"^\d{6}$", error_messages={"invalid": "Enter the 6-digit code from the email."})
+
+
+class ResetPasswordInputSerializer(serializers.Serializer):
+    reset_token = serializers.CharField(max_length=200)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+_DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
+
+
+# --- Views --------------------------------------------------------------------------
+
+
+class RegisterView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        request=RegisterInputSerializer,
+        responses={
+            201: inline_serializer("Registered", {"id": serializers.IntegerField(), "email": serializers.EmailField()})
+        },
+    )
+    def post(self, request):
+        rate_limit("register", client_ip(request))
+        user = services.user_register(**_valid(RegisterInputSerializer, request))
+        return Response({"id": user.pk, "email": user.email}, status=status.HTTP_201_CREATED)
+
+
+class VerifyEmailView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        request=TokenInputSerializer,
+        responses={200: inline_serializer("EmailVerified", {"email_verified": serializers.BooleanField()})},
+    )
+    def post(self, request):
+        rate_limit("verify", client_ip(request))
+        services.email_verify(**_valid(TokenInputSerializer, request))
+        return Response({"email_verified": True})
+
+
+class ResendVerificationView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=EmailInputSerializer, responses={202: _DETAIL})
+    def post(self, request):
+        data = _valid(EmailInputSerializer, request)
+        rate_limit("verify_resend", data["email"])
+        services.email_verification_resend(email=data["email"])
+        return Response(
+            {"detail": "If that account waits for verification, a new link is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class LoginView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=LoginInputSerializer, responses={200: LoginOutputSerializer})
+    def post(self, request):
+        rate_limit("login", client_ip(request))
+        user = services.user_authenticate(**_valid(LoginInputSerializer, request))
+        tokens = services.jwt_issue(user=user)
+        return Response(LoginOutputSerializer({"access": tokens.access, "refresh": tokens.refresh, "user": user}).data)
+
+
+class RefreshView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairOutputSerializer})
+    def post(self, request):
+        tokens = services.jwt_refresh(**_valid(RefreshInputSerializer, request))
+        return Response(TokenPairOutputSerializer(tokens).data)
+
+
+class LogoutView(APIView):
+    # The access token may already have expired; holding the refresh token is the proof.
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=RefreshInputSerializer, responses={204: None})
+    def post(self, request):
+        services.jwt_revoke(**_valid(RefreshInputSerializer, request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(responses={200: UserOutputSerializer})
+    def get(self, request):
+        return Response(UserOutputSerializer(request.user).data)
+
+
+class ForgotPasswordView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=EmailInputSerializer, responses={202: _DETAIL})
+    def post(self, request):
+        data = _valid(EmailInputSerializer, request)
+        rate_limit("forgot_password", data["email"])
+        services.password_reset_request(email=data["email"])
+        return Response(
+            {"detail": "If an account uses that email, a 6-digit code is on its way."}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class VerifyOtpView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        request=VerifyOtpInputSerializer,
+        responses={200: inline_serializer("ResetToken", {"reset_token": serializers.CharField()})},
+    )
+    def post(self, request):
+        data = _valid(VerifyOtpInputSerializer, request)
+        rate_limit("code_check", data["email"])
+        reset_token = services.password_reset_code_verify(email=data["email"], code=data["otp"])
+        return Response({"reset_token": reset_token})
+
+
+class ResetPasswordView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=ResetPasswordInputSerializer, responses={200: _DETAIL})
+    def post(self, request):
+        services.password_reset_complete(**_valid(ResetPasswordInputSerializer, request))
+        return Response({"detail": "Your password has been changed. Sign in with the new one."})
+
+
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Members of my organization, for assignment pickers and integrations."""
+
+    serializer_class = UserOutputSerializer
+    lookup_value_regex = r"\d+"
+    search_fields = ["email", "full_name"]
+    ordering_fields = ["email", "full_name", "date_joined"]
+    filterset_fields = ["role", "is_active"]
+
+    def get_queryset(self):
+        return user_list(user=self.request.user)
+
+    def get_object(self):
+        return user_get(user=self.request.user, user_id=int(self.kwargs["pk"]))

@@ -1,0 +1,18 @@
+from leadnexus.core.exceptions import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
+
+
+class EmailTaken(Conflict):
+    default_message = "An account with this email already exists. Sign in or reset your password."
+
+
+class InvalidCredentials(NotAuthenticated):
+    default_message = "The email or password is not correct."
+
+
+class EmailNotVerified(PermissionDenied):
+    code = "email_not_verified"
+    default_message = "Verify your email address before signing in. We can send the link again."
+
+
+class InvalidToken(ValidationFailed):
+    default_message = "This link or code is not valid any more. Ask for a new one."

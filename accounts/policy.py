@@ -1,0 +1,14 @@
+"""Who may do what. Pages, API, admin and services ask here, never decide themselves."""
+
+from accounts.models import SubUserPermissions, User
+
+
+def permissions_of(user: User) -> dict[str, bool]:
+    """The permission flags in effect for `user`: a sub-user's stored flags narrow their role;
+    anyone else has every right of their role (only reps are limited to their own records)."""
+    stored = getattr(user, "sub_user_permissions", None) if user.parent_id else None
+    if stored is not None:
+        return {flag: getattr(stored, flag) for flag in SubUserPermissions.FLAGS}
+    flags = dict.fromkeys(SubUserPermissions.FLAGS, True)
+    flags["can_view_all_org_leads"] = user.role != User.Role.SALES_REP
+    return flags

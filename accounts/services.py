@@ -1,0 +1,345 @@
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+from email_validator import EmailNotValidError, validate_email
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.exceptions import EmailNotVerified, EmailTaken, InvalidCredentials, InvalidToken
+from accounts.managers import normalize_email
+from accounts.models import EmailVerification, Organization, PasswordResetOTP, User
+from accounts.selectors import user_find_by_email
+from leadnexus.core.events import publish
+from leadnexus.core.exceptions import NotAuthenticated, ValidationFailed
+from notifications.services import email_queue
+
+
+class AccountType:
+    BUYER = "buyer"
+    VENDOR = "vendor"
+    BOTH = "both"
+    CHOICES = (BUYER, VENDOR, BOTH)
+
+
+def _digest(secret: str) -> str:
+    """Tokens and codes are stored as keyed hashes: a database leak does not reveal them."""
+    return hmac.new(settings.SECRET_KEY.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def _clean_email(email: str, *, field: str = "email") -> str:
+    try:
+        return normalize_email(validate_email(email, check_deliverability=False).normalized)
+    except EmailNotValidError as exc:
+        raise ValidationFailed(str(exc), details={field: [str(exc)]}) from exc
+
+
+def _check_password(password: str, *, user: User, field: str) -> None:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(exc.messages[0], details={field: exc.messages}) from exc
+
+
+# --- Organizations and users -------------------------------------------------
+
+
+def organization_create(*, name: str, is_buyer: bool, is_vendor: bool, is_platform: bool = False) -> Organization:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed(
+            "Give the organization a name.", details={"organization_name": ["This field is required."]}
+        )
+    base = slugify(name)[:200] or "org"
+    slug = base
+    while Organization.objects.filter(slug=slug).exists():
+        slug = f"{base}-{secrets.token_hex(3)}"
+    return Organization.objects.create(
+        name=name, slug=slug, is_buyer=is_buyer, is_vendor=is_vendor, is_platform=is_platform
+    )
+
+
+def user_create(
+    *,
+    email: str,
+    password: str | None,
+    organization: Organization,
+    full_name: str = "",
+    role: str = User.Role.MANAGEMENT,
+    parent: User | None = None,
+    email_verified: bool = False,
+    is_staff: bool = False,
+) -> User:
+    email = _clean_email(email)
+    user = User(
+        email=email,
+        full_name=full_name.strip(),
+        organization=organization,
+        role=role,
+        parent=parent,
+        email_verified=email_verified,
+        is_staff=is_staff,
+        is_superuser=is_staff,
+    )
+    if password is None:
+        user.set_unusable_password()
+    else:
+        _check_password(password, user=user, field="password")
+        user.set_password(password)
+    if User.objects.filter(email=email).exists():
+        raise EmailTaken()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
+        raise EmailTaken() from exc
+    return user
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, full_name: str, organization_name: str, account_type: str) -> User:
+    """Sign-up: a new organization, its first management user, and a verification email."""
+    if account_type not in AccountType.CHOICES:
+        raise ValidationFailed(
+            "Choose buyer, vendor or both.",
+            details={"account_type": [f"Choose one of {', '.join(AccountType.CHOICES)}."]},
+        )
+    if user_find_by_email(email=email):
+        raise EmailTaken()
+    organization = organization_create(
+        name=organization_name,
+        is_buyer=account_type in (AccountType.BUYER, AccountType.BOTH),
+        is_vendor=account_type in (AccountType.VENDOR, AccountType.BOTH),
+    )
+    user = user_create(
+        email=email, password=password, full_name=full_name, organization=organization, role=User.Role.MANAGEMENT
+    )
+    publish(
+        "accounts.user.registered",
+        actor=user,
+        org=organization,
+        subject=user,
+        data={"account_type": account_type},
+    )
+    email_verification_send(user=user)
+    return user
+
+
+def staff_user_create(*, email: str, password: str | None, full_name: str = "") -> User:
+    """A verified staff user in the platform organization (what `createsuperuser` makes)."""
+    with transaction.atomic():
+        platform = Organization.objects.filter(is_platform=True).first() or organization_create(
+            name=settings.PLATFORM_ORGANIZATION_NAME, is_buyer=False, is_vendor=False, is_platform=True
+        )
+        user = user_create(
+            email=email,
+            password=password,
+            full_name=full_name or "Staff",
+            organization=platform,
+            email_verified=True,
+            is_staff=True,
+        )
+        publish("accounts.user.staff_created", org=platform, subject=user)
+    return user
+
+
+# --- Email verification --------------------------------------------------------
+
+
+def email_verification_send(*, user: User) -> None:
+    """Email a fresh single-use link; links sent before stop working."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        EmailVerification.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+        EmailVerification.objects.create(
+            user=user, token_hash=_digest(token), expires_at=now + settings.EMAIL_VERIFICATION_TTL
+        )
+        email_queue(
+            to=user.email,
+            template="verify_email",
+            context={
+                "user": user,
+                "link": f"{settings.SITE_URL}/verify?token={token}",
+                "hours": int(settings.EMAIL_VERIFICATION_TTL.total_seconds() // 3600),
+            },
+        )
+
+
+@transaction.atomic
+def email_verify(*, token: str) -> User:
+    verification = (
+        EmailVerification.objects.select_for_update()
+        .select_related("user")
+        .filter(token_hash=_digest(token or ""), used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    if verification is None:
+        raise InvalidToken(
+            "This verification link is not valid any more. Ask for a new one.",
+            details={"token": ["Invalid, used or expired token."]},
+        )
+    verification.used_at = timezone.now()
+    verification.save(update_fields=["used_at"])
+    user = verification.user
+    if not user.email_verified:
+        user.email_verified = True
+        user.save(update_fields=["email_verified"])
+        publish("accounts.user.email_verified", actor=user, org=user.organization_id, subject=user)
+    return user
+
+
+def email_verification_resend(*, email: str) -> None:
+    """Send the link again to an unverified account. Says nothing either way, so the
+    answer does not reveal which emails have accounts."""
+    user = user_find_by_email(email=email)
+    if user is not None and user.is_active and not user.email_verified:
+        email_verification_send(user=user)
+
+
+# --- Sign-in and tokens ----------------------------------------------------------
+
+
+def user_authenticate(*, email: str, password: str) -> User:
+    user = authenticate(username=normalize_email(email), password=password)
+    if user is None:
+        raise InvalidCredentials()
+    if not user.email_verified:
+        raise EmailNotVerified()
+    return user
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+def jwt_issue(*, user: User) -> TokenPair:
+    refresh = RefreshToken.for_user(user)
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def jwt_refresh(*, refresh: str) -> TokenPair:
+    """Rotate: a new pair for a valid refresh token, whose old self is blacklisted."""
+    serializer = TokenRefreshSerializer(data={"refresh": refresh})
+    try:
+        serializer.is_valid(raise_exception=True)
+    except TokenError as exc:
+        raise NotAuthenticated("The refresh token is not valid or has expired. Sign in again.") from exc
+    return TokenPair(access=serializer.validated_data["access"], refresh=serializer.validated_data["refresh"])
+
+
+def jwt_revoke(*, refresh: str) -> None:
+    """Sign out an API client: its refresh token can never be used again."""
+    try:
+        RefreshToken(refresh).blacklist()
+    except TokenError as exc:
+        raise NotAuthenticated("The refresh token is not valid or has expired.") from exc
+
+
+def jwt_revoke_all(*, user: User) -> int:
+    """Blacklist every refresh token the user holds (after a password change)."""
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    return len(BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in outstanding]))
+
+
+# --- Password reset by one-time code ------------------------------------------------
+
+
+def password_reset_request(*, email: str) -> None:
+    """Email a 6-digit code if the account exists; the caller answers the same either way."""
+    user = user_find_by_email(email=email)
+    if user is None or not user.is_active:
+        return
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
+    with transaction.atomic():
+        PasswordResetOTP.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+        PasswordResetOTP.objects.create(
+            user=user, code_hash=_digest(f"{user.pk}:{code}"), expires_at=now + settings.PASSWORD_RESET_CODE_TTL
+        )
+        email_queue(
+            to=user.email,
+            template="password_reset_code",
+            context={
+                "user": user,
+                "code": code,
+                "minutes": int(settings.PASSWORD_RESET_CODE_TTL.total_seconds() // 60),
+            },
+        )
+
+
+_WRONG_CODE = "This code is not correct, or it has expired or been used. Ask for a new one if needed."
+
+
+def password_reset_code_verify(*, email: str, code: str) -> str:
+    """Exchange a correct code for a short-lived reset token. Every wrong try counts; the
+    fifth burns the code. A used code never works again."""
+    user = user_find_by_email(email=email)
+    otp = (
+        PasswordResetOTP.objects.filter(user=user, used_at__isnull=True, expires_at__gt=timezone.now())
+        .order_by("-created_at")
+        .first()
+        if user
+        else None
+    )
+    if otp is None:
+        raise InvalidToken(_WRONG_CODE, details={"otp": [_WRONG_CODE]})
+    if not hmac.compare_digest(otp.code_hash, _digest(f"{user.pk}:{code}")):
+        # Counted in its own statement (autocommit), so the failure is kept though we raise.
+        PasswordResetOTP.objects.filter(pk=otp.pk).update(attempts=F("attempts") + 1)
+        PasswordResetOTP.objects.filter(
+            pk=otp.pk, used_at__isnull=True, attempts__gte=settings.PASSWORD_RESET_CODE_MAX_ATTEMPTS
+        ).update(used_at=timezone.now())
+        raise InvalidToken(_WRONG_CODE, details={"otp": [_WRONG_CODE]})
+    reset_token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    claimed = PasswordResetOTP.objects.filter(pk=otp.pk, used_at__isnull=True).update(
+        used_at=now,
+        reset_token_hash=_digest(reset_token),
+        reset_token_expires_at=now + settings.PASSWORD_RESET_TOKEN_TTL,
+    )
+    if not claimed:  # the same code was redeemed concurrently
+        raise InvalidToken(_WRONG_CODE, details={"otp": [_WRONG_CODE]})
+    return reset_token
+
+
+@transaction.atomic
+def password_reset_complete(*, reset_token: str, new_password: str) -> User:
+    otp = (
+        PasswordResetOTP.objects.select_for_update()
+        .select_related("user")
+        .filter(
+            reset_token_hash=_digest(reset_token or ""),
+            reset_at__isnull=True,
+            reset_token_expires_at__gt=timezone.now(),
+        )
+        .first()
+    )
+    if otp is None:
+        raise InvalidToken(
+            "This reset has expired. Ask for a new code.", details={"reset_token": ["Invalid, used or expired token."]}
+        )
+    user = otp.user
+    _check_password(new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    otp.reset_at = timezone.now()
+    otp.save(update_fields=["reset_at"])
+    jwt_revoke_all(user=user)
+    publish("accounts.user.password_reset", actor=user, org=user.organization_id, subject=user)
+    email_queue(to=user.email, template="password_changed", context={"user": user})
+    return user

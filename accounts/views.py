@@ -1,0 +1,136 @@
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views import View
+from django.views.generic import TemplateView
+
+from accounts import forms, services
+from accounts.exceptions import InvalidToken
+from leadnexus.core.ratelimit import client_ip, rate_limit
+from leadnexus.core.views import ServiceFormView
+
+_RESET_TOKEN_SESSION_KEY = "password_reset_token"
+
+
+class SignupView(ServiceFormView):
+    template_name = "accounts/signup.html"
+    form_class = forms.SignupForm
+
+    def perform(self, form):
+        rate_limit("register", client_ip(self.request))
+        user = services.user_register(**form.cleaned_data)
+        return redirect(f"{reverse('accounts:signup-done')}?{urlencode({'email': user.email})}")
+
+
+class SignupDoneView(TemplateView):
+    template_name = "accounts/signup_done.html"
+
+    def get_context_data(self, **kwargs):
+        email = self.request.GET.get("email", "")
+        return super().get_context_data(email=email, resend_form=forms.EmailForm(initial={"email": email}), **kwargs)
+
+
+class VerifyEmailView(View):
+    """The link in the verification email lands here."""
+
+    def get(self, request):
+        rate_limit("verify", client_ip(request))
+        try:
+            user = services.email_verify(token=request.GET.get("token", ""))
+        except InvalidToken as exc:
+            return render(
+                request,
+                "accounts/verify_failed.html",
+                {"message": exc.message, "resend_form": forms.EmailForm()},
+                status=exc.status,
+            )
+        messages.success(request, "Your email is verified. Sign in to get started.")
+        return redirect(f"{reverse('accounts:login')}?{urlencode({'email': user.email})}")
+
+
+class ResendVerificationView(ServiceFormView):
+    template_name = "accounts/resend_verification.html"
+    form_class = forms.EmailForm
+
+    def perform(self, form):
+        rate_limit("verify_resend", form.cleaned_data["email"])
+        services.email_verification_resend(email=form.cleaned_data["email"])
+        messages.info(self.request, "If that account waits for verification, a new link is on its way.")
+        return redirect("accounts:login")
+
+
+class LoginView(ServiceFormView):
+    template_name = "accounts/login.html"
+    form_class = forms.LoginForm
+
+    def get_initial(self):
+        return {"email": self.request.GET.get("email", "")}
+
+    def perform(self, form):
+        rate_limit("login", client_ip(self.request))
+        user = services.user_authenticate(**form.cleaned_data)
+        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        target = self.request.POST.get("next") or self.request.GET.get("next")
+        if target and url_has_allowed_host_and_scheme(target, {self.request.get_host()}, self.request.is_secure()):
+            return redirect(target)
+        return redirect("analytics:dashboard")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(next=self.request.GET.get("next", ""), resend_form=forms.EmailForm(), **kwargs)
+
+
+class LogoutView(View):
+    def post(self, request):
+        logout(request)
+        messages.info(request, "You are signed out.")
+        return redirect("core:landing")
+
+
+class ForgotPasswordView(ServiceFormView):
+    template_name = "accounts/forgot_password.html"
+    form_class = forms.EmailForm
+
+    def perform(self, form):
+        email = form.cleaned_data["email"]
+        rate_limit("forgot_password", email)
+        services.password_reset_request(email=email)
+        messages.info(self.request, "If an account uses that email, a 6-digit code is on its way.")
+        return redirect(f"{reverse('accounts:reset-code')}?{urlencode({'email': email})}")
+
+
+class ResetCodeView(ServiceFormView):
+    template_name = "accounts/reset_code.html"
+    form_class = forms.ResetCodeForm
+
+    def get_initial(self):
+        return {"email": self.request.GET.get("email", "")}
+
+    def perform(self, form):
+        email = form.cleaned_data["email"]
+        rate_limit("code_check", email)
+        reset_token = services.password_reset_code_verify(email=email, code=form.cleaned_data["otp"])
+        self.request.session[_RESET_TOKEN_SESSION_KEY] = reset_token
+        return redirect("accounts:reset-password")
+
+
+class ResetPasswordView(ServiceFormView):
+    template_name = "accounts/reset_password.html"
+    form_class = forms.NewPasswordForm
+    success_url = reverse_lazy("accounts:login")
+
+    def get(self, request, *args, **kwargs):
+        if _RESET_TOKEN_SESSION_KEY not in request.session:
+            messages.warning(request, "Enter the code from the email first.")
+            return redirect("accounts:forgot-password")
+        return super().get(request, *args, **kwargs)
+
+    def perform(self, form):
+        user = services.password_reset_complete(
+            reset_token=self.request.session.get(_RESET_TOKEN_SESSION_KEY, ""),
+            new_password=form.cleaned_data["new_password"],
+        )
+        self.request.session.pop(_RESET_TOKEN_SESSION_KEY, None)
+        messages.success(self.request, "Your password has been changed. Sign in with the new one.")
+        return redirect(f"{reverse('accounts:login')}?{urlencode({'email': user.email})}")

@@ -1,0 +1,61 @@
+"""Fixtures shared by every test. App factories live in `<app>/tests/factories.py`."""
+
+import uuid
+
+import pytest
+from rest_framework.test import APIClient
+
+from leadnexus.celery import app as celery_app
+from leadnexus.core.testing import run_on_commit_like_production
+
+
+def pytest_configure(config):
+    # Tasks run eagerly in tests even when REDIS_URL is set; `real_worker` tests switch it off.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture(autouse=True)
+def _production_like_runtime(settings, monkeypatch):
+    """Every test: on-commit callbacks fire when the code commits, rate limits and cached
+    values start empty (a fresh key prefix even on a shared Redis), passwords hash fast."""
+    run_on_commit_like_production(monkeypatch)
+    settings.CACHES = {
+        alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"} for alias, config in settings.CACHES.items()
+    }
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def other_org_user(db):
+    from accounts.tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    from accounts.tests.factories import StaffUserFactory
+
+    return StaffUserFactory()
+
+
+@pytest.fixture
+def auth_client(user):
+    """An API client signed in as `user` with a JWT, as an integrator would be."""
+    from accounts.tests.factories import bearer_client
+
+    return bearer_client(user)

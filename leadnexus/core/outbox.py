@@ -1,0 +1,69 @@
+"""Transactional outbox for Celery tasks.
+
+`enqueue()` writes an `OutboxMessage` in the caller's transaction and sends the task
+when it commits. If the broker is unreachable at that moment the row stays unsent
+and `outbox_resend` (a beat job) sends it later. Tasks must therefore tolerate
+running twice; the services they call are written to be idempotent.
+"""
+
+import logging
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from leadnexus.core.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue(task: str, **kwargs) -> OutboxMessage:
+    message = OutboxMessage.objects.create(task=task, kwargs=kwargs)
+    transaction.on_commit(lambda: outbox_dispatch(message_id=message.pk), robust=True)
+    return message
+
+
+def outbox_dispatch(*, message_id: int) -> bool:
+    message = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True).first()
+    if message is None:
+        return False
+    task = current_app.tasks.get(message.task)
+    if task is None:
+        _record_failure(message, f"No task named {message.task}")
+        return False
+    if current_app.conf.task_always_eager:
+        # The task runs right here: mark first so its own failure is not mistaken for
+        # an unsent message (it is logged by the on-commit runner instead).
+        _mark_sent(message)
+        task.apply_async(kwargs=message.kwargs)
+        return True
+    try:
+        task.apply_async(kwargs=message.kwargs)
+    except Exception as exc:  # broker unreachable: keep the row for the resend job
+        _record_failure(message, str(exc))
+        return False
+    _mark_sent(message)
+    return True
+
+
+def _mark_sent(message: OutboxMessage) -> None:
+    OutboxMessage.objects.filter(pk=message.pk).update(sent_at=timezone.now(), send_attempts=F("send_attempts") + 1)
+
+
+def _record_failure(message: OutboxMessage, error: str) -> None:
+    logger.warning("Could not send outbox message %s (%s): %s", message.pk, message.task, error)
+    OutboxMessage.objects.filter(pk=message.pk).update(send_attempts=F("send_attempts") + 1, last_error=error[:2000])
+
+
+def outbox_resend(*, limit: int = 500) -> int:
+    """Send the rows still unsent after `OUTBOX_RESEND_AFTER`; the delay leaves room for the
+    on-commit send of a transaction that just committed."""
+    cutoff = timezone.now() - settings.OUTBOX_RESEND_AFTER
+    ids = (
+        OutboxMessage.objects.filter(sent_at__isnull=True, created_at__lt=cutoff)
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )
+    return sum(outbox_dispatch(message_id=message_id) for message_id in ids)

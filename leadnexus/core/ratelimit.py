@@ -1,0 +1,55 @@
+"""Fixed-window rate limits counted atomically in the cache (Redis in production), so
+they hold across processes. Each limit is a setting in `RATE_LIMITS`, scaled by
+`RATE_LIMIT_SCALE`. When the cache is unreachable the limit fails open and says so in
+the log: a cache outage must not lock everyone out."""
+
+import hashlib
+import logging
+import math
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+from leadnexus.core.exceptions import RateLimited
+
+logger = logging.getLogger(__name__)
+
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "20/minute" → (20, 60), scaled by RATE_LIMIT_SCALE."""
+    count, period = rate.split("/")
+    return max(1, math.floor(int(count) * settings.RATE_LIMIT_SCALE)), _PERIODS[period]
+
+
+def rate_limit(scope: str, ident: str) -> None:
+    """Count one hit of `ident` (an IP, an email) against the limit named `scope`;
+    raise `RateLimited` with the seconds until the window resets when it is exceeded."""
+    limit, window = parse_rate(settings.RATE_LIMITS[scope])
+    now = time.time()
+    digest = hashlib.sha256(ident.lower().encode()).hexdigest()[:32]
+    key = f"ratelimit:{scope}:{digest}:{int(now // window)}"
+    try:
+        cache.add(key, 0, timeout=window + 1)
+        count = cache.incr(key)
+    except ValueError:  # the window expired between add and incr: this hit opens a new one
+        cache.set(key, 1, timeout=window + 1)
+        count = 1
+    except Exception as exc:
+        logger.warning("Rate limit %s not enforced, cache unavailable: %s", scope, exc)
+        return
+    if count > limit:
+        raise RateLimited(retry_after=max(1, math.ceil(window - now % window)))
+
+
+def client_ip(request) -> str:
+    """The caller's address. Behind `NUM_PROXIES` trusted proxies, the address the
+    outermost of them saw, read from the right of X-Forwarded-For (the left is the client's to forge)."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if forwarded and settings.NUM_PROXIES:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-min(settings.NUM_PROXIES, len(hops))]
+    return request.META.get("REMOTE_ADDR", "")

@@ -1,0 +1,18 @@
+from celery import shared_task
+
+from leadnexus.core import events, idempotency, outbox
+
+
+@shared_task(name="leadnexus.core.tasks.event_deliver", autoretry_for=(Exception,), retry_backoff=True, max_retries=6)
+def event_deliver(*, event_id: int, subscriber: str) -> bool:
+    return events.event_deliver(event_id=event_id, subscriber=subscriber)
+
+
+@shared_task(name="leadnexus.core.tasks.outbox_resend")
+def outbox_resend() -> int:
+    return outbox.outbox_resend()
+
+
+@shared_task(name="leadnexus.core.tasks.idempotency_purge")
+def idempotency_purge() -> int:
+    return idempotency.idempotency_purge()

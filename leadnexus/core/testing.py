@@ -1,0 +1,62 @@
+"""Test helpers shared by every app's tests (imported by the root conftest)."""
+
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.transaction import Atomic
+
+
+def _at_test_level(connection) -> bool:
+    """Inside only the atomic blocks the test case itself opened: for the code under test
+    this is autocommit, where Django runs an on-commit callback at once."""
+    return connection.in_atomic_block and all(block._from_testcase for block in connection.atomic_blocks)
+
+
+def _run(callbacks) -> None:
+    for _, func, robust in callbacks:
+        if robust:
+            try:
+                func()
+            except Exception:
+                import logging
+
+                logging.getLogger("django.db.backends.base").exception("Error in on_commit() callback")
+        else:
+            func()
+
+
+def run_on_commit_like_production(monkeypatch) -> None:
+    """Make `transaction.on_commit` behave in a test-case transaction as it does in
+    production: callbacks run when the code's own outermost atomic block commits (or at
+    once outside one), and are dropped when it rolls back."""
+    original_on_commit = BaseDatabaseWrapper.on_commit
+    original_exit = Atomic.__exit__
+
+    def on_commit(self, func, robust=False):
+        if _at_test_level(self):
+            _run([(None, func, robust)])
+        else:
+            original_on_commit(self, func, robust)
+
+    def exit_(self, exc_type, exc_value, traceback):
+        result = original_exit(self, exc_type, exc_value, traceback)
+        connection = transaction.get_connection(self.using)
+        if not self._from_testcase and _at_test_level(connection) and not connection.needs_rollback:
+            callbacks, connection.run_on_commit = connection.run_on_commit, []
+            _run(callbacks)
+        return result
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", on_commit)
+    monkeypatch.setattr(Atomic, "__exit__", exit_)
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    """The response is the error envelope with this status and code, carrying the request id."""
+    assert response.status_code == status, (response.status_code, getattr(response, "content", b"")[:500])
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) == {"code", "message", "details", "request_id"}, error
+    assert error["code"] == code, error
+    assert error["message"]
+    assert error["request_id"] and error["request_id"] == response["X-Request-ID"]
+    return error

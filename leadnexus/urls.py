@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from accounts.urls import api_urlpatterns as accounts_api
+from notifications.urls import api_urlpatterns as notifications_api
+
+api_urlpatterns = [
+    *accounts_api,
+    *notifications_api,
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("", include("leadnexus.core.urls")),
+    path("", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include((api_urlpatterns, "api"))),
+    path("notifications/", include("notifications.urls")),
+    path("dashboard/", include("analytics.urls")),
+]
+
+handler400 = "leadnexus.core.errors.bad_request"
+handler403 = "leadnexus.core.errors.permission_denied"
+handler404 = "leadnexus.core.errors.page_not_found"
+handler500 = "leadnexus.core.errors.server_error"

@@ -1,0 +1,48 @@
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from leadnexus.core.exceptions import NotFound
+from notifications.models import Notification, NotificationSettings, NotificationType
+
+# Emailed unless the user turns it off; everything shows in the app unless turned off.
+EMAILED_BY_DEFAULT = {
+    NotificationType.ASSIGNMENT,
+    NotificationType.FOLLOW_UP_DUE,
+    NotificationType.PURCHASE_SALE,
+    NotificationType.DISPUTE,
+    NotificationType.ACCOUNT,
+}
+
+
+@dataclass(frozen=True)
+class Channels:
+    in_app: bool
+    email: bool
+
+
+def notification_channels(*, user, type: str) -> Channels:
+    stored = NotificationSettings.objects.filter(user=user).values_list("channels", flat=True).first() or {}
+    chosen = stored.get(type, {})
+    return Channels(
+        in_app=chosen.get("in_app", True),
+        email=chosen.get("email", type in EMAILED_BY_DEFAULT),
+    )
+
+
+def notification_list(*, user, unread: bool | None = None) -> QuerySet[Notification]:
+    notifications = Notification.objects.filter(user=user)
+    if unread is not None:
+        notifications = notifications.filter(is_read=not unread)
+    return notifications
+
+
+def notification_get(*, user, notification_id: int) -> Notification:
+    notification = notification_list(user=user).filter(pk=notification_id).first()
+    if notification is None:
+        raise NotFound("Notification not found.")
+    return notification
+
+
+def notification_unread_count(*, user) -> int:
+    return notification_list(user=user, unread=True).count()

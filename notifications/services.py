@@ -1,0 +1,99 @@
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from leadnexus.core import outbox
+from notifications.exceptions import EmailDeliveryError
+from notifications.models import EmailAttempt, EmailMessage, Notification
+from notifications.selectors import notification_channels, notification_get, notification_list
+
+logger = logging.getLogger(__name__)
+
+
+def email_queue(*, to: str, template: str, context: dict) -> EmailMessage:
+    """Render `templates/emails/<template>{_subject.txt,.txt,.html}` into the outbox; a
+    Celery task sends it once the caller's transaction commits."""
+    context = {"site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+    email = EmailMessage.objects.create(
+        to=to,
+        template=template,
+        subject=subject[:255],
+        text=render_to_string(f"emails/{template}.txt", context),
+        html=render_to_string(f"emails/{template}.html", context),
+    )
+    outbox.enqueue("notifications.tasks.email_send", email_id=email.pk)
+    return email
+
+
+def email_send(*, email_id: int) -> EmailMessage | None:
+    """Make one delivery attempt. The row is claimed first (queued → sending) so two workers
+    handed the same id cannot both send it; a claimed or sent email is left alone."""
+    claimed = EmailMessage.objects.filter(pk=email_id, status=EmailMessage.Status.QUEUED).update(
+        status=EmailMessage.Status.SENDING, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    email = EmailMessage.objects.get(pk=email_id)
+    message = EmailMultiAlternatives(email.subject, email.text, settings.DEFAULT_FROM_EMAIL, [email.to])
+    if email.html:
+        message.attach_alternative(email.html, "text/html")
+    try:
+        message.send()
+    except Exception as exc:  # SMTP and socket errors alike: record, then let the task retry
+        will_retry = email.attempts < settings.EMAIL_MAX_ATTEMPTS
+        email.status = EmailMessage.Status.QUEUED if will_retry else EmailMessage.Status.FAILED
+        email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        email.save(update_fields=["status", "last_error"])
+        EmailAttempt.objects.create(email=email, succeeded=False, error=email.last_error)
+        raise EmailDeliveryError(f"Sending email {email.pk} failed: {email.last_error}", will_retry=will_retry) from exc
+    email.status = EmailMessage.Status.SENT
+    email.sent_at = timezone.now()
+    email.last_error = ""
+    email.save(update_fields=["status", "sent_at", "last_error"])
+    EmailAttempt.objects.create(email=email, succeeded=True)
+    return email
+
+
+def email_requeue(*, email_id: int) -> bool:
+    """Give a failed email another round of attempts (staff, from the admin)."""
+    with transaction.atomic():
+        requeued = EmailMessage.objects.filter(pk=email_id, status=EmailMessage.Status.FAILED).update(
+            status=EmailMessage.Status.QUEUED, attempts=0
+        )
+        if requeued:
+            outbox.enqueue("notifications.tasks.email_send", email_id=email_id)
+    return bool(requeued)
+
+
+def notification_send(*, user, type: str, title: str, message: str = "", link: str = "") -> Notification | None:
+    """Tell a user something: in the app and by email, as their settings for `type` ask."""
+    channels = notification_channels(user=user, type=type)
+    notification = None
+    with transaction.atomic():
+        if channels.in_app:
+            notification = Notification.objects.create(user=user, type=type, title=title, message=message, link=link)
+        if channels.email and user.is_active:
+            email_queue(
+                to=user.email,
+                template="notification",
+                context={"user": user, "title": title, "message": message, "link": link},
+            )
+    return notification
+
+
+def notification_mark_read(*, actor, notification_id: int) -> Notification:
+    notification = notification_get(user=actor, notification_id=notification_id)
+    if not notification.is_read:
+        notification.is_read = True
+        notification.save(update_fields=["is_read"])
+    return notification
+
+
+def notification_mark_all_read(*, actor) -> int:
+    return notification_list(user=actor, unread=True).update(is_read=True)
