@@ -6,13 +6,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from leadnexus.celery import app as celery_app
-from leadnexus.core.testing import run_on_commit_like_production
+from leadnexus.core.testing import celery_eager, run_on_commit_like_production
 
 
 def pytest_configure(config):
     # Tasks run eagerly in tests even when REDIS_URL is set; `real_worker` tests switch it off.
     celery_app.conf.task_always_eager = True
-    celery_app.conf.task_eager_propagates = True
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +24,24 @@ def _production_like_runtime(settings, monkeypatch):
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def real_worker(transactional_db, settings):
+    """A Celery worker in a thread, consuming a queue of its own on the configured Redis.
+    Tasks sent while it runs go through the real broker; the test's data must be committed."""
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL: a real Celery worker runs against Redis")
+    from celery.contrib.testing.worker import start_worker
+
+    queue = f"test-{uuid.uuid4().hex}"
+    previous_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    try:
+        with celery_eager(False), start_worker(celery_app, queues=[queue], perform_ping_check=False) as worker:
+            yield worker
+    finally:
+        celery_app.conf.task_default_queue = previous_queue
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ API requests get JSON; pages get an HTML page carrying the same code and request
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -76,6 +77,10 @@ def _describe(exc) -> tuple[int, str, str, dict, dict]:
     if isinstance(exc, ApplicationError):
         headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else {}
         return exc.status, exc.code, exc.message, exc.details, headers
+    if isinstance(exc, RequestDataTooBig):
+        return 413, "payload_too_large", "The request body is too large.", {}, {}
+    if isinstance(exc, SuspiciousOperation):
+        return 400, "validation_error", "The request could not be understood.", {}, {}
     if isinstance(exc, Http404):
         return 404, "not_found", "Not found.", {}, {}
     if isinstance(exc, DjangoPermissionDenied):
@@ -132,7 +137,8 @@ def error_response(request, *, status: int, code: str, message: str, details: di
 
 
 def bad_request(request, exception=None):
-    return error_response(request, status=400, code="validation_error", message="The request could not be understood.")
+    status, code, message, _, _ = _describe(exception or SuspiciousOperation())
+    return error_response(request, status=status, code=code, message=message)
 
 
 def permission_denied(request, exception=None):

@@ -34,10 +34,13 @@ def outbox_dispatch(*, message_id: int) -> bool:
         _record_failure(message, f"No task named {message.task}")
         return False
     if current_app.conf.task_always_eager:
-        # The task runs right here: mark first so its own failure is not mistaken for
-        # an unsent message (it is logged by the on-commit runner instead).
+        # The task runs right here, its retries included: mark first so its own failure is
+        # not mistaken for an unsent message, and raise that failure for the on-commit
+        # runner to log.
         _mark_sent(message)
-        task.apply_async(kwargs=message.kwargs)
+        result = task.apply_async(kwargs=message.kwargs)
+        if result.failed():
+            raise result.result
         return True
     try:
         task.apply_async(kwargs=message.kwargs)

@@ -1,5 +1,8 @@
 """Test helpers shared by every app's tests (imported by the root conftest)."""
 
+import logging
+from contextlib import contextmanager
+
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.transaction import Atomic
@@ -17,8 +20,6 @@ def _run(callbacks) -> None:
             try:
                 func()
             except Exception:
-                import logging
-
                 logging.getLogger("django.db.backends.base").exception("Error in on_commit() callback")
         else:
             func()
@@ -60,3 +61,16 @@ def assert_error(response, status: int, code: str) -> dict:
     assert error["message"]
     assert error["request_id"] and error["request_id"] == response["X-Request-ID"]
     return error
+
+
+@contextmanager
+def celery_eager(enabled: bool):
+    """Switch eager task execution for a block (Celery's conf cannot be monkeypatched)."""
+    from leadnexus.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = enabled
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous

@@ -18,7 +18,7 @@ def form_error(form, exc: ApplicationError) -> None:
 
 class ServiceFormView(FormView):
     """A page whose valid form calls one service in `perform()`. A domain error becomes a
-    form error, and the page answers with that error's status."""
+    form error; the page answers with that error's status (400 for an invalid form)."""
 
     def form_valid(self, form):
         try:
@@ -30,6 +30,11 @@ class ServiceFormView(FormView):
             if hasattr(exc, "retry_after"):
                 response["Retry-After"] = str(exc.retry_after)
             return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
 
     def perform(self, form):
         raise NotImplementedError

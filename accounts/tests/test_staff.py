@@ -1,0 +1,81 @@
+import pytest
+from django.core.management import call_command
+
+from accounts.models import Organization, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_createsuperuser_noinput_makes_a_verified_staff_user_in_the_platform_org(monkeypatch, client, api_client):
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "Root@Example.com")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "platform-keeper-42")
+    call_command("createsuperuser", "--noinput")
+
+    staff = User.objects.get(email="root@example.com")
+    assert staff.is_staff and staff.is_superuser and staff.email_verified
+    assert staff.organization == Organization.objects.get(is_platform=True)
+
+    # pages, admin and API at once
+    assert client.post("/login/", {"email": "root@example.com", "password": "platform-keeper-42"}).status_code == 302
+    assert client.get("/admin/").status_code == 200
+    response = api_client.post(
+        "/api/auth/login", {"email": "root@example.com", "password": "platform-keeper-42"}, format="json"
+    )
+    assert response.status_code == 200
+
+
+def test_second_staff_user_joins_the_same_platform_org(staff_user):
+    from accounts.tests.factories import StaffUserFactory
+
+    assert StaffUserFactory().organization == staff_user.organization
+    assert Organization.objects.filter(is_platform=True).count() == 1
+
+
+ADMIN_PAGES = [
+    "/admin/accounts/organization/",
+    "/admin/accounts/user/",
+    "/admin/accounts/user/add/",
+    "/admin/notifications/notification/",
+    "/admin/notifications/emailmessage/",
+    "/admin/core/event/",
+    "/admin/core/outboxmessage/",
+]
+
+
+@pytest.mark.parametrize("url", ADMIN_PAGES)
+def test_admin_pages_open_for_staff_only(client, staff_user, user, url):
+    client.force_login(user)
+    assert client.get(url).status_code == 302  # to the admin login
+    client.force_login(staff_user)
+    assert client.get(url + "?q=example").status_code == 200
+
+
+def test_staff_create_users_in_the_admin_through_the_service(client, staff_user, user):
+    client.force_login(staff_user)
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "New.Rep@Example.com",
+            "full_name": "New Rep",
+            "organization": user.organization_id,
+            "role": "sales_rep",
+            "password1": "pipeline-ranger-8",
+            "password2": "pipeline-ranger-8",
+            "usable_password": "true",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    created = User.objects.get(email="new.rep@example.com")
+    assert created.email_verified and created.organization == user.organization
+    assert created.check_password("pipeline-ranger-8")
+
+
+def test_events_are_read_only_in_the_admin(client, staff_user):
+    from leadnexus.core.models import Event
+
+    event = Event.objects.create(name="test.thing.happened")
+    client.force_login(staff_user)
+    assert client.get(f"/admin/core/event/{event.pk}/change/").status_code == 200
+    client.post(f"/admin/core/event/{event.pk}/change/", {"name": "tampered"})
+    event.refresh_from_db()
+    assert event.name == "test.thing.happened"
