@@ -68,6 +68,13 @@ class LoginView(ServiceFormView):
     def get_initial(self):
         return {"email": self.request.GET.get("email", "")}
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if form.initial.get("email"):  # coming back from a verify or reset link: type the password
+            form.fields["email"].widget.attrs.pop("autofocus", None)
+            form.fields["password"].widget.attrs["autofocus"] = True
+        return form
+
     def perform(self, form):
         rate_limit("login", client_ip(self.request))
         user = services.user_authenticate(**form.cleaned_data)
