@@ -40,7 +40,7 @@ class EmailForm(forms.Form):
 class ResetCodeForm(forms.Form):
     email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
     otp = forms.RegexField(
-        regex=r"^\d{6}$",
+        regex=r"^[0-9]{6}$",
         label="6-digit code",
         error_messages={"invalid": "Enter the 6-digit code from the email."},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": 6}),

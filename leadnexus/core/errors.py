@@ -102,7 +102,9 @@ def _describe(exc) -> tuple[int, str, str, dict, dict]:
         if exc.status_code == 403:
             code = "permission_denied"
         code = code or _STATUS_CODES.get(exc.status_code, str(exc.default_code))
-        return exc.status_code, code, str(exc.detail), {}, headers
+        # simplejwt hands over a dict whose "detail" is the readable part.
+        message = exc.detail.get("detail", exc.default_detail) if isinstance(exc.detail, dict) else exc.detail
+        return exc.status_code, code, str(message), {}, headers
     return 500, "server_error", "Something went wrong on our side. It has been logged.", {}, {}
 
 
