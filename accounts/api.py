@@ -1,6 +1,5 @@
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -8,6 +7,7 @@ from accounts import services
 from accounts.models import Organization, User
 from accounts.policy import permissions_of
 from accounts.selectors import user_get, user_list
+from leadnexus.core.api import PublicAPIView
 from leadnexus.core.ratelimit import client_ip, rate_limit
 
 # --- Output ---------------------------------------------------------------------
@@ -101,10 +101,7 @@ _DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
 # --- Views --------------------------------------------------------------------------
 
 
-class RegisterView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
+class RegisterView(PublicAPIView):
     @extend_schema(
         request=RegisterInputSerializer,
         responses={
@@ -117,10 +114,7 @@ class RegisterView(APIView):
         return Response({"id": user.pk, "email": user.email}, status=status.HTTP_201_CREATED)
 
 
-class VerifyEmailView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
+class VerifyEmailView(PublicAPIView):
     @extend_schema(
         request=TokenInputSerializer,
         responses={200: inline_serializer("EmailVerified", {"email_verified": serializers.BooleanField()})},
@@ -131,10 +125,7 @@ class VerifyEmailView(APIView):
         return Response({"email_verified": True})
 
 
-class ResendVerificationView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
+class ResendVerificationView(PublicAPIView):
     @extend_schema(request=EmailInputSerializer, responses={202: _DETAIL})
     def post(self, request):
         data = _valid(EmailInputSerializer, request)
@@ -146,10 +137,7 @@ class ResendVerificationView(APIView):
         )
 
 
-class LoginView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
+class LoginView(PublicAPIView):
     @extend_schema(request=LoginInputSerializer, responses={200: LoginOutputSerializer})
     def post(self, request):
         rate_limit("login", client_ip(request))
@@ -158,21 +146,15 @@ class LoginView(APIView):
         return Response(LoginOutputSerializer({"access": tokens.access, "refresh": tokens.refresh, "user": user}).data)
 
 
-class RefreshView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
+class RefreshView(PublicAPIView):
     @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairOutputSerializer})
     def post(self, request):
         tokens = services.jwt_refresh(**_valid(RefreshInputSerializer, request))
         return Response(TokenPairOutputSerializer(tokens).data)
 
 
-class LogoutView(APIView):
+class LogoutView(PublicAPIView):
     # The access token may already have expired; holding the refresh token is the proof.
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
     @extend_schema(request=RefreshInputSerializer, responses={204: None})
     def post(self, request):
         services.jwt_revoke(**_valid(RefreshInputSerializer, request))
@@ -185,10 +167,7 @@ class MeView(APIView):
         return Response(UserOutputSerializer(request.user).data)
 
 
-class ForgotPasswordView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
+class ForgotPasswordView(PublicAPIView):
     @extend_schema(request=EmailInputSerializer, responses={202: _DETAIL})
     def post(self, request):
         data = _valid(EmailInputSerializer, request)
@@ -199,10 +178,7 @@ class ForgotPasswordView(APIView):
         )
 
 
-class VerifyOtpView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
+class VerifyOtpView(PublicAPIView):
     @extend_schema(
         request=VerifyOtpInputSerializer,
         responses={200: inline_serializer("ResetToken", {"reset_token": serializers.CharField()})},
@@ -214,10 +190,7 @@ class VerifyOtpView(APIView):
         return Response({"reset_token": reset_token})
 
 
-class ResetPasswordView(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-
+class ResetPasswordView(PublicAPIView):
     @extend_schema(request=ResetPasswordInputSerializer, responses={200: _DETAIL})
     def post(self, request):
         services.password_reset_complete(**_valid(ResetPasswordInputSerializer, request))
