@@ -1,5 +1,8 @@
 """`/healthz`: the process answers. `/readyz`: it can serve traffic — database, cache and,
-when a broker is configured, the broker are reachable; otherwise 503 naming what failed."""
+when a broker is configured, the broker are reachable; otherwise 503 naming what failed.
+
+Both are answered by `HealthCheckMiddleware`, ahead of host validation and the HTTPS
+redirect: load balancers probe by IP address over plain HTTP."""
 
 import logging
 import uuid
@@ -57,3 +60,16 @@ def readyz(request):
     if failed:
         return JsonResponse({"status": "unavailable", "failed": failed, "checks": results}, status=503)
     return JsonResponse({"status": "ok", "checks": results})
+
+
+class HealthCheckMiddleware:
+    _VIEWS = {"/healthz": healthz, "/readyz": readyz}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        view = self._VIEWS.get(request.path_info.rstrip("/"))
+        if view is not None and request.method in ("GET", "HEAD"):
+            return view(request)
+        return self.get_response(request)

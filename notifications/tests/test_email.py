@@ -3,6 +3,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
 from django.db import transaction
 
 from notifications.models import EmailMessage
@@ -34,7 +35,7 @@ def test_nothing_is_sent_when_the_transaction_rolls_back(user):
 def test_smtp_errors_are_retried_with_each_attempt_recorded(user, settings):
     settings.EMAIL_MAX_ATTEMPTS = 3
     failures = iter([smtplib.SMTPServerDisconnected("gone"), smtplib.SMTPDataError(451, "try later")])
-    real_send = mail.backends.locmem.EmailBackend.send_messages
+    real_send = EmailBackend.send_messages
 
     def flaky(self, messages):
         error = next(failures, None)
@@ -42,7 +43,7 @@ def test_smtp_errors_are_retried_with_each_attempt_recorded(user, settings):
             raise error
         return real_send(self, messages)
 
-    with mock.patch.object(mail.backends.locmem.EmailBackend, "send_messages", flaky):
+    with mock.patch.object(EmailBackend, "send_messages", flaky):
         email = _queue(user)  # eager: the task retries at once
 
     email.refresh_from_db()
@@ -55,7 +56,7 @@ def test_smtp_errors_are_retried_with_each_attempt_recorded(user, settings):
 
 def test_gives_up_after_the_last_attempt_and_staff_can_requeue(user, settings):
     settings.EMAIL_MAX_ATTEMPTS = 2
-    with mock.patch.object(mail.backends.locmem.EmailBackend, "send_messages", side_effect=OSError("refused")):
+    with mock.patch.object(EmailBackend, "send_messages", side_effect=OSError("refused")):
         email = _queue(user)
     email.refresh_from_db()
     assert email.status == EmailMessage.Status.FAILED and email.attempts == 2

@@ -35,8 +35,13 @@ def test_readyz_checks_the_broker_when_one_is_configured(client):
     assert response.json()["failed"] == ["broker"]
 
 
-def test_health_checks_are_exempt_from_the_ssl_redirect(client, settings):
+def test_health_checks_answer_load_balancers_by_ip_over_plain_http(client, settings):
     settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["leadnexus.example"]
+    assert client.get("/healthz", headers={"Host": "10.0.0.7"}).status_code == 200
+    assert client.get("/readyz", headers={"Host": "10.0.0.7"}).status_code == 200
+    assert client.get("/login/", headers={"Host": "10.0.0.7"}).status_code == 400
+    settings.ALLOWED_HOSTS = ["testserver"]
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
     assert client.get("/login/").status_code == 301
