@@ -3,7 +3,8 @@
 # The same image runs the Celery worker and beat (docker-compose.yml overrides the command).
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+ENV DEBUG=false \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -22,7 +23,7 @@ RUN pip install -r requirements.txt
 COPY . .
 
 # Hashed, compressed static files for WhiteNoise. The key exists only for this command.
-RUN DEBUG=false SECRET_KEY=collectstatic-at-build-time-only-not-a-real-secret-key-0123456789 \
+RUN SECRET_KEY=collectstatic-at-build-time-only-not-a-real-secret-key-0123456789 \
     python manage.py collectstatic --noinput \
     && mkdir -p /app/var \
     && chown app:app /app/var

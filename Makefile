@@ -16,9 +16,6 @@ HOST ?= 0.0.0.0
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-# Development targets default to DEBUG=true unless the environment or .env decides.
-DEV_ENV := $(if $(or $(DEBUG),$(shell grep -s '^DEBUG=' .env)),,DEBUG=true)
-
 .DEFAULT_GOAL := help
 .PHONY: help venv run test worker beat lint format migrate prod-smoke clean distclean
 
@@ -75,12 +72,12 @@ endef
 
 worker: venv
 	$(require_redis)
-	$(DEV_ENV) $(BIN)/celery -A leadnexus worker -l info
+	$(BIN)/celery -A leadnexus worker -l info
 
 beat: venv
 	$(require_redis)
 	@mkdir -p var
-	$(DEV_ENV) $(BIN)/celery -A leadnexus beat -l info
+	$(BIN)/celery -A leadnexus beat -l info
 
 # --- Tooling -----------------------------------------------------------------------------------
 lint: venv
@@ -92,7 +89,7 @@ format: venv
 	$(BIN)/ruff check --fix .
 
 migrate: venv
-	$(DEV_ENV) $(MANAGE) migrate
+	$(MANAGE) migrate
 
 prod-smoke: venv
 	$(BIN)/python scripts/prod_smoke.py

@@ -1,8 +1,10 @@
 """LeadNexus settings: one module, every value read from the environment.
 
-With no environment at all the project runs on the embedded default: a SQLite
-file, a local-memory cache, Celery tasks run eagerly in-process and emails go to
-the console. `.env.example` lists every variable.
+With no environment at all the project runs on the embedded default: DEBUG on, a
+SQLite file, a local-memory cache, Celery tasks run eagerly in-process and emails go
+to the console. Production sets DEBUG=false (the Docker image does so itself), which
+turns on the HTTPS-only defaults below and makes SECRET_KEY required.
+`.env.example` lists every variable.
 """
 
 from datetime import timedelta
@@ -16,7 +18,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env(
     "SECRET_KEY", default="django-insecure-development-only-key-not-for-production" if DEBUG else environ.Env.NOTSET
 )
