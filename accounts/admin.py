@@ -4,7 +4,7 @@ from django.contrib.auth.forms import BaseUserCreationForm
 from django.db.models import Count
 
 from accounts.models import Organization, SubUserPermissions, User
-from accounts.services import user_create
+from accounts.services.users import user_create
 
 
 @admin.register(Organization)

@@ -1,7 +1,7 @@
 """Demo organizations and people (see `manage.py seed_demo`)."""
 
 from accounts.models import Organization, User
-from accounts.services import organization_create, staff_user_create, user_create
+from accounts.services.users import organization_create, staff_user_create, user_create
 
 DEMO_PASSWORD = "leadnexus-demo-2026"
 

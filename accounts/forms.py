@@ -1,6 +1,6 @@
 from django import forms
 
-from accounts.services import AccountType
+from accounts.services.auth import AccountType
 
 _ACCOUNT_TYPES = [
     (AccountType.BUYER, "Buy leads"),

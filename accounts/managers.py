@@ -14,6 +14,6 @@ class UserManager(BaseUserManager):
         return self.get(email=normalize_email(email))
 
     def create_superuser(self, email, password=None, **extra_fields):
-        from accounts.services import staff_user_create
+        from accounts.services.users import staff_user_create
 
         return staff_user_create(email=email, password=password, full_name=extra_fields.get("full_name", ""))

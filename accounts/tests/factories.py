@@ -2,7 +2,8 @@ import factory
 from rest_framework.test import APIClient
 
 from accounts.models import Organization, SubUserPermissions, User
-from accounts.services import jwt_issue, staff_user_create
+from accounts.services.auth import jwt_issue
+from accounts.services.users import staff_user_create
 
 PASSWORD = "correct-horse-battery"
 

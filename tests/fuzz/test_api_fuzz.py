@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from accounts.services import jwt_issue
+from accounts.services.auth import jwt_issue
 from accounts.tests.factories import PASSWORD
 from notifications.models import EmailMessage, Notification, NotificationType
 

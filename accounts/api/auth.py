@@ -1,55 +1,12 @@
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
-from accounts.models import Organization, User
-from accounts.policy import permissions_of
-from accounts.selectors import user_get, user_list
+from accounts.api.serializers import LoginOutputSerializer, TokenPairOutputSerializer, UserOutputSerializer
+from accounts.services import auth as services
 from leadnexus.core.api import PublicAPIView
 from leadnexus.core.ratelimit import client_ip, rate_limit
-
-# --- Output ---------------------------------------------------------------------
-
-
-class OrganizationSummarySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Organization
-        fields = ["id", "name", "slug", "is_buyer", "is_vendor"]
-
-
-class PermissionsSerializer(serializers.Serializer):
-    can_view_leads = serializers.BooleanField()
-    can_edit_leads = serializers.BooleanField()
-    can_add_leads = serializers.BooleanField()
-    can_view_all_org_leads = serializers.BooleanField()
-    can_buy = serializers.BooleanField()
-    can_sell = serializers.BooleanField()
-    can_export = serializers.BooleanField()
-
-
-class UserOutputSerializer(serializers.ModelSerializer):
-    organization = OrganizationSummarySerializer()
-    permissions = serializers.SerializerMethodField()
-
-    class Meta:
-        model = User
-        fields = ["id", "email", "full_name", "role", "email_verified", "is_active", "organization", "permissions"]
-
-    @extend_schema_field(PermissionsSerializer)
-    def get_permissions(self, user) -> dict:
-        return PermissionsSerializer(permissions_of(user)).data
-
-
-class TokenPairOutputSerializer(serializers.Serializer):
-    access = serializers.CharField()
-    refresh = serializers.CharField()
-
-
-class LoginOutputSerializer(TokenPairOutputSerializer):
-    user = UserOutputSerializer()
-
 
 # --- Input ------------------------------------------------------------------------
 
@@ -195,21 +152,3 @@ class ResetPasswordView(PublicAPIView):
     def post(self, request):
         services.password_reset_complete(**_valid(ResetPasswordInputSerializer, request))
         return Response({"detail": "Your password has been changed. Sign in with the new one."})
-
-
-class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Members of my organization, for assignment pickers and integrations."""
-
-    serializer_class = UserOutputSerializer
-    # Names the model for schema introspection only: get_queryset() scopes every request.
-    queryset = User.objects.none()
-    lookup_value_regex = r"\d+"
-    search_fields = ["email", "full_name"]
-    ordering_fields = ["email", "full_name", "date_joined"]
-    filterset_fields = ["role", "is_active"]
-
-    def get_queryset(self):
-        return user_list(user=self.request.user)
-
-    def get_object(self):
-        return user_get(user=self.request.user, user_id=int(self.kwargs["pk"]))

@@ -1,17 +1,12 @@
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.text import slugify
-from email_validator import EmailNotValidError, validate_email
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -19,8 +14,10 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.exceptions import EmailNotVerified, EmailTaken, InvalidCredentials, InvalidToken
 from accounts.managers import normalize_email
-from accounts.models import EmailVerification, Organization, PasswordResetOTP, User
+from accounts.models import EmailVerification, PasswordResetOTP, User
 from accounts.selectors import user_find_by_email
+from accounts.services.users import organization_create, password_check, user_create
+from leadnexus.core.crypto import keyed_digest
 from leadnexus.core.events import publish
 from leadnexus.core.exceptions import NotAuthenticated, ValidationFailed
 from notifications.services import email_queue
@@ -33,78 +30,7 @@ class AccountType:
     CHOICES = (BUYER, VENDOR, BOTH)
 
 
-def _digest(secret: str) -> str:
-    """Tokens and codes are stored as keyed hashes: a database leak does not reveal them."""
-    return hmac.new(settings.SECRET_KEY.encode(), secret.encode(), hashlib.sha256).hexdigest()
-
-
-def _clean_email(email: str, *, field: str = "email") -> str:
-    try:
-        return normalize_email(validate_email(email, check_deliverability=False).normalized)
-    except EmailNotValidError as exc:
-        raise ValidationFailed(str(exc), details={field: [str(exc)]}) from exc
-
-
-def _check_password(password: str, *, user: User, field: str) -> None:
-    try:
-        validate_password(password, user=user)
-    except DjangoValidationError as exc:
-        raise ValidationFailed(exc.messages[0], details={field: exc.messages}) from exc
-
-
-# --- Organizations and users -------------------------------------------------
-
-
-def organization_create(*, name: str, is_buyer: bool, is_vendor: bool, is_platform: bool = False) -> Organization:
-    name = name.strip()
-    if not name:
-        raise ValidationFailed(
-            "Give the organization a name.", details={"organization_name": ["This field is required."]}
-        )
-    base = slugify(name)[:200] or "org"
-    slug = base
-    while Organization.objects.filter(slug=slug).exists():
-        slug = f"{base}-{secrets.token_hex(3)}"
-    return Organization.objects.create(
-        name=name, slug=slug, is_buyer=is_buyer, is_vendor=is_vendor, is_platform=is_platform
-    )
-
-
-def user_create(
-    *,
-    email: str,
-    password: str | None,
-    organization: Organization,
-    full_name: str = "",
-    role: str = User.Role.MANAGEMENT,
-    parent: User | None = None,
-    email_verified: bool = False,
-    is_staff: bool = False,
-) -> User:
-    email = _clean_email(email)
-    user = User(
-        email=email,
-        full_name=full_name.strip(),
-        organization=organization,
-        role=role,
-        parent=parent,
-        email_verified=email_verified,
-        is_staff=is_staff,
-        is_superuser=is_staff,
-    )
-    if password is None:
-        user.set_unusable_password()
-    else:
-        _check_password(password, user=user, field="password")
-        user.set_password(password)
-    if User.objects.filter(email=email).exists():
-        raise EmailTaken()
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
-        raise EmailTaken() from exc
-    return user
+# --- Sign-up ------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -136,24 +62,6 @@ def user_register(*, email: str, password: str, full_name: str, organization_nam
     return user
 
 
-def staff_user_create(*, email: str, password: str | None, full_name: str = "") -> User:
-    """A verified staff user in the platform organization (what `createsuperuser` makes)."""
-    with transaction.atomic():
-        platform = Organization.objects.filter(is_platform=True).first() or organization_create(
-            name=settings.PLATFORM_ORGANIZATION_NAME, is_buyer=False, is_vendor=False, is_platform=True
-        )
-        user = user_create(
-            email=email,
-            password=password,
-            full_name=full_name or "Staff",
-            organization=platform,
-            email_verified=True,
-            is_staff=True,
-        )
-        publish("accounts.user.staff_created", org=platform, subject=user)
-    return user
-
-
 # --- Email verification --------------------------------------------------------
 
 
@@ -164,7 +72,7 @@ def email_verification_send(*, user: User) -> None:
     with transaction.atomic():
         EmailVerification.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
         EmailVerification.objects.create(
-            user=user, token_hash=_digest(token), expires_at=now + settings.EMAIL_VERIFICATION_TTL
+            user=user, token_hash=keyed_digest(token), expires_at=now + settings.EMAIL_VERIFICATION_TTL
         )
         email_queue(
             to=user.email,
@@ -182,7 +90,7 @@ def email_verify(*, token: str) -> User:
     verification = (
         EmailVerification.objects.select_for_update()
         .select_related("user")
-        .filter(token_hash=_digest(token or ""), used_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(token_hash=keyed_digest(token or ""), used_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
     if verification is None:
@@ -269,7 +177,7 @@ def password_reset_request(*, email: str) -> None:
     with transaction.atomic():
         PasswordResetOTP.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
         PasswordResetOTP.objects.create(
-            user=user, code_hash=_digest(f"{user.pk}:{code}"), expires_at=now + settings.PASSWORD_RESET_CODE_TTL
+            user=user, code_hash=keyed_digest(f"{user.pk}:{code}"), expires_at=now + settings.PASSWORD_RESET_CODE_TTL
         )
         email_queue(
             to=user.email,
@@ -298,7 +206,7 @@ def password_reset_code_verify(*, email: str, code: str) -> str:
     )
     if otp is None:
         raise InvalidToken(_WRONG_CODE, details={"otp": [_WRONG_CODE]})
-    if not hmac.compare_digest(otp.code_hash, _digest(f"{user.pk}:{code}")):
+    if not hmac.compare_digest(otp.code_hash, keyed_digest(f"{user.pk}:{code}")):
         # Counted in its own statement (autocommit), so the failure is kept though we raise.
         PasswordResetOTP.objects.filter(pk=otp.pk).update(attempts=F("attempts") + 1)
         PasswordResetOTP.objects.filter(
@@ -309,7 +217,7 @@ def password_reset_code_verify(*, email: str, code: str) -> str:
     now = timezone.now()
     claimed = PasswordResetOTP.objects.filter(pk=otp.pk, used_at__isnull=True).update(
         used_at=now,
-        reset_token_hash=_digest(reset_token),
+        reset_token_hash=keyed_digest(reset_token),
         reset_token_expires_at=now + settings.PASSWORD_RESET_TOKEN_TTL,
     )
     if not claimed:  # the same code was redeemed concurrently
@@ -323,7 +231,7 @@ def password_reset_complete(*, reset_token: str, new_password: str) -> User:
         PasswordResetOTP.objects.select_for_update()
         .select_related("user")
         .filter(
-            reset_token_hash=_digest(reset_token or ""),
+            reset_token_hash=keyed_digest(reset_token or ""),
             reset_at__isnull=True,
             reset_token_expires_at__gt=timezone.now(),
         )
@@ -334,7 +242,7 @@ def password_reset_complete(*, reset_token: str, new_password: str) -> User:
             "This reset has expired. Ask for a new code.", details={"reset_token": ["Invalid, used or expired token."]}
         )
     user = otp.user
-    _check_password(new_password, user=user, field="new_password")
+    password_check(new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
     otp.reset_at = timezone.now()

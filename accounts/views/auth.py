@@ -6,8 +6,9 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views import View
 from django.views.generic import TemplateView
 
-from accounts import forms, services
+from accounts import forms
 from accounts.exceptions import InvalidToken
+from accounts.services import auth as services
 from leadnexus.core.ratelimit import client_ip, rate_limit
 from leadnexus.core.views import ServiceFormView
 
