@@ -25,6 +25,7 @@ class Organization(models.Model):
     is_vendor = models.BooleanField(default=False)
     is_platform = models.BooleanField(default=False, help_text="The operator's own organization, home of staff.")
     verified = models.BooleanField(default=False)
+    require_mfa = models.BooleanField(default=False, help_text="Every member must sign in with a second factor.")
     plan = models.CharField(max_length=20, choices=Plan.choices, default=Plan.FREE)
     plan_status = models.CharField(max_length=20, choices=PlanStatus.choices, default=PlanStatus.ACTIVE)
     time_zone = models.CharField(max_length=64, default=settings.TIME_ZONE)
@@ -148,3 +149,107 @@ class PasswordResetOTP(models.Model):
 
     def __str__(self):
         return f"Password reset for {self.user_id}"
+
+
+class UserSession(models.Model):
+    """One sign-in, on a page (a Django session) or through the API (the JWTs carry its id as
+    `sid`). Ending it stops that sign-in at its next request."""
+
+    class Kind(models.TextChoices):
+        PAGE = "page"
+        API = "api"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    # For page sessions: the Django session to delete when this one is ended.
+    session_key = models.CharField(max_length=40, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="user_session_active_idx")]
+
+    def __str__(self):
+        return f"{self.kind} session of {self.user_id} from {self.ip or 'unknown address'}"
+
+
+class SecuritySettings(models.Model):
+    class SessionTimeout(models.IntegerChoices):
+        MINUTES_15 = 15, "15 minutes"
+        MINUTES_30 = 30, "30 minutes"
+        HOUR = 60, "1 hour"
+        HOURS_4 = 240, "4 hours"
+        HOURS_8 = 480, "8 hours"
+        DAY = 1440, "1 day"
+        WEEK = 10080, "7 days"
+        TWO_WEEKS = 20160, "14 days"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="security_settings")
+    login_notifications = models.BooleanField(default=True, help_text="Email me on each new sign-in.")
+    session_timeout_minutes = models.PositiveIntegerField(
+        choices=SessionTimeout.choices,
+        default=SessionTimeout.TWO_WEEKS,
+        help_text="Sign me out of pages after this long without activity.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Security settings of {self.user_id}"
+
+
+class UserPreferences(models.Model):
+    class ItemsPerPage(models.IntegerChoices):
+        TEN = 10, "10"
+        TWENTY_FIVE = 25, "25"
+        FIFTY = 50, "50"
+        HUNDRED = 100, "100"
+
+    class LeadsView(models.TextChoices):
+        TABLE = "table"
+        CARDS = "cards"
+
+    class Theme(models.TextChoices):
+        SYSTEM = "system", "Same as my device"
+        LIGHT = "light"
+        DARK = "dark"
+
+    class ExportFormat(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel (XLSX)"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="preferences")
+    items_per_page = models.PositiveSmallIntegerField(choices=ItemsPerPage.choices, default=ItemsPerPage.TWENTY_FIVE)
+    leads_view = models.CharField(max_length=10, choices=LeadsView.choices, default=LeadsView.TABLE)
+    compact_mode = models.BooleanField(default=False)
+    theme = models.CharField(max_length=10, choices=Theme.choices, default=Theme.SYSTEM)
+    export_format = models.CharField(max_length=10, choices=ExportFormat.choices, default=ExportFormat.CSV)
+    export_include_notes = models.BooleanField(default=True, help_text="Lead and contact exports include notes.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Preferences of {self.user_id}"
+
+
+class ApiToken(models.Model):
+    """A personal API token (`Authorization: Token <key>`), acting with its owner's rights.
+    The key is shown once; only its prefix (to tell tokens apart) and digest are kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

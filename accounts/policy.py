@@ -12,3 +12,13 @@ def permissions_of(user: User) -> dict[str, bool]:
     flags = dict.fromkeys(SubUserPermissions.FLAGS, True)
     flags["can_view_all_org_leads"] = user.role != User.Role.SALES_REP
     return flags
+
+
+def can_manage_team(user: User) -> bool:
+    """Create, edit, deactivate and delete sub-users; edit their permission flags."""
+    return user.is_authenticated and user.is_active and user.role == User.Role.MANAGEMENT
+
+
+def can_manage_organization(user: User) -> bool:
+    """Edit the organization's settings and require two-factor sign-in for its members."""
+    return user.is_authenticated and user.is_active and user.role == User.Role.MANAGEMENT

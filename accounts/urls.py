@@ -1,9 +1,24 @@
+"""Accounts routes. Each feature module keeps its own list (`urlpatterns` for pages,
+`api_urlpatterns` for the API); this file only puts them together."""
+
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from accounts.api import auth as auth_api
+from accounts.api import mfa as mfa_api
+from accounts.api import organization as organization_api
+from accounts.api import preferences as preferences_api
+from accounts.api import sessions as sessions_api
+from accounts.api import team as team_api
+from accounts.api import tokens as tokens_api
 from accounts.api import users as users_api
 from accounts.views import auth as auth_views
+from accounts.views import mfa as mfa_views
+from accounts.views import organization as organization_views
+from accounts.views import preferences as preferences_views
+from accounts.views import sessions as sessions_views
+from accounts.views import team as team_views
+from accounts.views import tokens as tokens_views
 
 app_name = "accounts"
 
@@ -17,6 +32,12 @@ urlpatterns = [
     path("forgot-password/", auth_views.ForgotPasswordView.as_view(), name="forgot-password"),
     path("forgot-password/code/", auth_views.ResetCodeView.as_view(), name="reset-code"),
     path("forgot-password/new/", auth_views.ResetPasswordView.as_view(), name="reset-password"),
+    *mfa_views.urlpatterns,
+    *preferences_views.urlpatterns,
+    *sessions_views.urlpatterns,
+    *tokens_views.urlpatterns,
+    *team_views.urlpatterns,
+    *organization_views.urlpatterns,
 ]
 
 router = SimpleRouter()
@@ -33,5 +54,11 @@ api_urlpatterns = [
     path("auth/forgot-password/", auth_api.ForgotPasswordView.as_view(), name="auth-forgot-password"),
     path("auth/verify-otp/", auth_api.VerifyOtpView.as_view(), name="auth-verify-otp"),
     path("auth/reset-password/", auth_api.ResetPasswordView.as_view(), name="auth-reset-password"),
+    *mfa_api.api_urlpatterns,
+    *sessions_api.api_urlpatterns,
+    *preferences_api.api_urlpatterns,
+    *tokens_api.api_urlpatterns,
+    *team_api.api_urlpatterns,
+    *organization_api.api_urlpatterns,
     *router.urls,
 ]

@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "leadnexus.core",
     "notifications",
@@ -65,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.UserSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "leadnexus.core.errors.ApplicationErrorMiddleware",
@@ -91,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
+                "accounts.context_processors.account",
             ],
         },
     },
@@ -128,11 +133,21 @@ PASSWORD_RESET_CODE_TTL = timedelta(minutes=env.int("PASSWORD_RESET_CODE_TTL_MIN
 PASSWORD_RESET_CODE_MAX_ATTEMPTS = env.int("PASSWORD_RESET_CODE_MAX_ATTEMPTS", default=5)
 PASSWORD_RESET_TOKEN_TTL = timedelta(minutes=env.int("PASSWORD_RESET_TOKEN_TTL_MINUTES", default=15))
 PLATFORM_ORGANIZATION_NAME = env("PLATFORM_ORGANIZATION_NAME", default="LeadNexus Platform")
+# A sign-in (page or API) ends this long after it began, however often its tokens are refreshed.
+SESSION_MAX_AGE = timedelta(days=env.int("SESSION_MAX_AGE_DAYS", default=30))
+# Seats (active members, the first user included) per plan; None is unlimited.
+PLAN_LIMITS = {
+    "free": {"seats": env.int("PLAN_FREE_SEATS", default=3)},
+    "pro": {"seats": env.int("PLAN_PRO_SEATS", default=25)},
+    "enterprise": {"seats": None},
+}
+OTP_TOTP_ISSUER = "LeadNexus"
 
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.SessionJWTAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -147,6 +162,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["leadnexus.core.quotas.QuotaThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "leadnexus.core.errors.api_exception_handler",
     # Export endpoints own `?format=csv|xlsx`.
@@ -190,6 +206,14 @@ RATE_LIMITS = {
     "verify_resend": env("RATE_LIMIT_VERIFY_RESEND", default="5/hour"),
     "forgot_password": env("RATE_LIMIT_FORGOT_PASSWORD", default="5/hour"),
     "code_check": env("RATE_LIMIT_CODE_CHECK", default="10/hour"),
+    "mfa_check": env("RATE_LIMIT_MFA_CHECK", default="10/15minute"),
+}
+# Per-user quotas by endpoint group, same format and scale; endpoints name their group.
+QUOTAS = {
+    "search_goals": env("QUOTA_SEARCH_GOALS", default="100/day"),
+    "validate": env("QUOTA_VALIDATE", default="5000/day"),
+    "reports": env("QUOTA_REPORTS", default="50/day"),
+    "lead_writes": env("QUOTA_LEAD_WRITES", default="500/hour"),
 }
 
 # --- Email and notifications ------------------------------------------------

@@ -4,7 +4,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import LoginOutputSerializer, TokenPairOutputSerializer, UserOutputSerializer
+from accounts.devices import Device
 from accounts.services import auth as services
+from accounts.services import sessions
 from leadnexus.core.api import PublicAPIView
 from leadnexus.core.ratelimit import client_ip, rate_limit
 
@@ -99,14 +101,14 @@ class LoginView(PublicAPIView):
     def post(self, request):
         rate_limit("login", client_ip(request))
         user = services.user_authenticate(**_valid(LoginInputSerializer, request))
-        tokens = services.jwt_issue(user=user)
+        tokens = sessions.api_sign_in(user=user, device=Device.of(request))
         return Response(LoginOutputSerializer({"access": tokens.access, "refresh": tokens.refresh, "user": user}).data)
 
 
 class RefreshView(PublicAPIView):
     @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairOutputSerializer})
     def post(self, request):
-        tokens = services.jwt_refresh(**_valid(RefreshInputSerializer, request))
+        tokens = sessions.jwt_refresh(**_valid(RefreshInputSerializer, request))
         return Response(TokenPairOutputSerializer(tokens).data)
 
 
@@ -114,7 +116,7 @@ class LogoutView(PublicAPIView):
     # The access token may already have expired; holding the refresh token is the proof.
     @extend_schema(request=RefreshInputSerializer, responses={204: None})
     def post(self, request):
-        services.jwt_revoke(**_valid(RefreshInputSerializer, request))
+        sessions.api_sign_out(**_valid(RefreshInputSerializer, request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

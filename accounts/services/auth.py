@@ -1,25 +1,21 @@
 import hmac
 import secrets
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.exceptions import EmailNotVerified, EmailTaken, InvalidCredentials, InvalidToken
 from accounts.managers import normalize_email
 from accounts.models import EmailVerification, PasswordResetOTP, User
 from accounts.selectors import user_find_by_email
+from accounts.services.sessions import EndReason, sessions_end_all
 from accounts.services.users import organization_create, password_check, user_create
 from leadnexus.core.crypto import keyed_digest
 from leadnexus.core.events import publish
-from leadnexus.core.exceptions import NotAuthenticated, ValidationFailed
+from leadnexus.core.exceptions import ValidationFailed
 from notifications.services import email_queue
 
 
@@ -128,42 +124,6 @@ def user_authenticate(*, email: str, password: str) -> User:
     return user
 
 
-@dataclass(frozen=True)
-class TokenPair:
-    access: str
-    refresh: str
-
-
-def jwt_issue(*, user: User) -> TokenPair:
-    refresh = RefreshToken.for_user(user)
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
-
-
-def jwt_refresh(*, refresh: str) -> TokenPair:
-    """Rotate: a new pair for a valid refresh token, whose old self is blacklisted."""
-    serializer = TokenRefreshSerializer(data={"refresh": refresh})
-    try:
-        serializer.is_valid(raise_exception=True)
-    except TokenError as exc:
-        raise NotAuthenticated("The refresh token is not valid or has expired. Sign in again.") from exc
-    return TokenPair(access=serializer.validated_data["access"], refresh=serializer.validated_data["refresh"])
-
-
-def jwt_revoke(*, refresh: str) -> None:
-    """Sign out an API client: its refresh token can never be used again."""
-    try:
-        RefreshToken(refresh).blacklist()
-    except TokenError as exc:
-        raise NotAuthenticated("The refresh token is not valid or has expired.") from exc
-
-
-def jwt_revoke_all(*, user: User) -> int:
-    """Blacklist every refresh token the user holds (after a password change)."""
-    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
-    return len(BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in outstanding]))
-
-
 # --- Password reset by one-time code ------------------------------------------------
 
 
@@ -247,7 +207,7 @@ def password_reset_complete(*, reset_token: str, new_password: str) -> User:
     user.save(update_fields=["password"])
     otp.reset_at = timezone.now()
     otp.save(update_fields=["reset_at"])
-    jwt_revoke_all(user=user)
+    sessions_end_all(user=user, reason=EndReason.PASSWORD_CHANGED)
     publish("accounts.user.password_reset", actor=user, org=user.organization_id, subject=user)
     email_queue(to=user.email, template="password_changed", context={"user": user})
     return user

@@ -1,8 +1,9 @@
 import factory
 from rest_framework.test import APIClient
 
-from accounts.models import Organization, SubUserPermissions, User
-from accounts.services.auth import jwt_issue
+from accounts.devices import Device
+from accounts.models import Organization, SubUserPermissions, User, UserSession
+from accounts.services.sessions import jwt_issue, session_start
 from accounts.services.users import staff_user_create
 
 PASSWORD = "correct-horse-battery"
@@ -51,7 +52,13 @@ def StaffUserFactory(**kwargs) -> User:
     return staff_user_create(email=kwargs.get("email", f"staff{n}@example.com"), password=PASSWORD)
 
 
+def bearer_token(user: User) -> str:
+    """An access token from a fresh API sign-in of `user` (no sign-in email)."""
+    device = Device(ip="127.0.0.1", user_agent="pytest")
+    return jwt_issue(session=session_start(user=user, kind=UserSession.Kind.API, device=device, notify=False)).access
+
+
 def bearer_client(user: User) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {jwt_issue(user=user).access}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {bearer_token(user)}")
     return client

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth import login, logout
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -8,6 +7,7 @@ from django.views.generic import TemplateView
 
 from accounts import forms
 from accounts.exceptions import InvalidToken
+from accounts.middleware import page_sign_in, page_sign_out
 from accounts.services import auth as services
 from leadnexus.core.ratelimit import client_ip, rate_limit
 from leadnexus.core.views import ServiceFormView
@@ -79,7 +79,7 @@ class LoginView(ServiceFormView):
     def perform(self, form):
         rate_limit("login", client_ip(self.request))
         user = services.user_authenticate(**form.cleaned_data)
-        login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
+        page_sign_in(self.request, user)
         target = self.request.POST.get("next") or self.request.GET.get("next")
         if target and url_has_allowed_host_and_scheme(target, {self.request.get_host()}, self.request.is_secure()):
             return redirect(target)
@@ -91,7 +91,7 @@ class LoginView(ServiceFormView):
 
 class LogoutView(View):
     def post(self, request):
-        logout(request)
+        page_sign_out(request)
         messages.info(request, "You are signed out.")
         return redirect("core:landing")
 

@@ -25,8 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from accounts.services.auth import jwt_issue
-from accounts.tests.factories import PASSWORD
+from accounts.tests.factories import PASSWORD, bearer_token
 from notifications.models import EmailMessage, Notification, NotificationType
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
@@ -120,7 +119,7 @@ def bearer_headers(user):
     # Something to list and mark read, so success answers carry items to validate.
     for n in range(3):
         Notification.objects.create(user=user, type=NotificationType.ACCOUNT, title=f"Notice {n}")
-    return {"Authorization": f"Bearer {jwt_issue(user=user).access}"}
+    return {"Authorization": f"Bearer {bearer_token(user)}"}
 
 
 @schema.parametrize()
