@@ -16,3 +16,17 @@ class EmailNotVerified(PermissionDenied):
 
 class InvalidToken(ValidationFailed):
     default_message = "This link or code is not valid any more. Ask for a new one."
+
+
+class SeatLimitReached(Conflict):
+    code = "seat_limit_reached"
+    default_message = "Every seat of your plan is taken. Upgrade the plan or deactivate a member first."
+
+
+class MfaSetupRequired(PermissionDenied):
+    code = "mfa_setup_required"
+    default_message = "Your organization requires two-factor sign-in. Set it up in the web app to continue."
+
+
+class InvalidMfaCode(ValidationFailed):
+    default_message = "This code is not correct or has expired."
