@@ -9,6 +9,15 @@ from accounts.services.sessions import EndReason, SessionEnded, session_check, s
 SESSION_ID_KEY = "user_session_id"
 
 
+def current_session_id(request) -> int | None:
+    """The sign-in this request belongs to: the JWT's `sid` on the API, the page session's
+    `UserSession` otherwise (None for personal API tokens, which have no session)."""
+    token = getattr(request, "auth", None)
+    if hasattr(token, "get") and token.get("sid"):
+        return token.get("sid")
+    return request.session.get(SESSION_ID_KEY) if hasattr(request, "session") else None
+
+
 def page_sign_in(request, user, *, notify: bool = True) -> UserSession:
     """Sign `user` in to pages: the Django session, and the `UserSession` that can end it."""
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
