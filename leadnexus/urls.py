@@ -2,6 +2,7 @@ from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls import api_urlpatterns as accounts_api
@@ -22,6 +23,8 @@ api_urlpatterns = [
 urlpatterns = [
     path("", include("leadnexus.core.urls")),
     path("", include("accounts.urls")),
+    # Staff sign in like everyone else (verified email, two-factor, a recorded session).
+    path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),
     path("api/", include((api_urlpatterns, "api"))),
     path("notifications/", include("notifications.urls")),

@@ -79,3 +79,8 @@ def test_events_are_read_only_in_the_admin(client, staff_user):
     client.post(f"/admin/core/event/{event.pk}/change/", {"name": "tampered"})
     event.refresh_from_db()
     assert event.name == "test.thing.happened"
+
+
+def test_the_admin_sign_in_is_the_site_sign_in(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response["Location"] == "/login/?next=/admin/"
