@@ -1,12 +1,18 @@
+from django.utils.functional import SimpleLazyObject
+
 from accounts import policy
+from accounts.selectors import preferences_of
 
 
 def account(request):
-    """What the layout needs to know about the signed-in user: which settings pages to offer."""
+    """What the layout needs to know about the signed-in user: which settings pages to offer,
+    and the preferences it renders (theme, compact mode): one query, made only when a page
+    shows them."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     return {
         "can_manage_team": policy.can_manage_team(user),
         "can_manage_organization": policy.can_manage_organization(user),
+        "ui_preferences": SimpleLazyObject(lambda: preferences_of(user=user)),
     }

@@ -30,3 +30,19 @@ class MfaSetupRequired(PermissionDenied):
 
 class InvalidMfaCode(ValidationFailed):
     default_message = "This code is not correct or has expired."
+
+
+class MfaAlreadyEnabled(Conflict):
+    default_message = "Two-factor sign-in is already on. Turn it off first to move it to another app."
+
+
+class MfaNotEnabled(Conflict):
+    default_message = "Two-factor sign-in is not on for your account."
+
+
+class MfaSetupNotStarted(Conflict):
+    default_message = "There is no code to confirm yet. Start the two-factor setup first."
+
+
+class MfaRequiredByOrganization(Conflict):
+    default_message = "Your organization requires two-factor sign-in, so it cannot be turned off."

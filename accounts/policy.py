@@ -22,3 +22,8 @@ def can_manage_team(user: User) -> bool:
 def can_manage_organization(user: User) -> bool:
     """Edit the organization's settings and require two-factor sign-in for its members."""
     return user.is_authenticated and user.is_active and user.role == User.Role.MANAGEMENT
+
+
+def can_administer_organizations(user: User) -> bool:
+    """Staff: see any organization, change its plan and verification (from the admin)."""
+    return user.is_authenticated and user.is_active and user.is_staff

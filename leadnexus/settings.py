@@ -68,8 +68,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.UserSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: signing an ended or idle session out tells the user why.
+    "accounts.middleware.UserSessionMiddleware",
+    "accounts.middleware_mfa.MfaRequirementMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "leadnexus.core.errors.ApplicationErrorMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -172,6 +174,8 @@ REST_FRAMEWORK = {
 # How many proxies in front of the app append to X-Forwarded-For (client IPs for rate limits).
 NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 PAGE_SIZE = env.int("PAGE_SIZE", default=25)
+# Dotted path of `f(*, user) -> int`, the signed-in user's default page size (core cannot import accounts).
+PAGE_SIZE_FOR_USER = "accounts.selectors.items_per_page_of"
 MAX_PAGE_SIZE = 200
 
 SIMPLE_JWT = {

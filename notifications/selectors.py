@@ -21,13 +21,29 @@ class Channels:
     email: bool
 
 
+def channels_default(type: str) -> Channels:
+    """What a user who changed nothing gets for `type`."""
+    return Channels(in_app=True, email=type in EMAILED_BY_DEFAULT)
+
+
+def _stored_channels(user) -> dict:
+    return NotificationSettings.objects.filter(user=user).values_list("channels", flat=True).first() or {}
+
+
+def _effective(stored: dict, type: str) -> Channels:
+    default = channels_default(type)
+    chosen = stored.get(type) or {}
+    return Channels(in_app=chosen.get("in_app", default.in_app), email=chosen.get("email", default.email))
+
+
 def notification_channels(*, user, type: str) -> Channels:
-    stored = NotificationSettings.objects.filter(user=user).values_list("channels", flat=True).first() or {}
-    chosen = stored.get(type, {})
-    return Channels(
-        in_app=chosen.get("in_app", True),
-        email=chosen.get("email", type in EMAILED_BY_DEFAULT),
-    )
+    return _effective(_stored_channels(user), type)
+
+
+def notification_settings_of(*, user) -> dict[str, Channels]:
+    """The user's full matrix, every type in display order: what they chose, else the default."""
+    stored = _stored_channels(user)
+    return {type.value: _effective(stored, type.value) for type in NotificationType}
 
 
 def notification_list(*, user, unread: bool | None = None) -> QuerySet[Notification]:

@@ -8,9 +8,18 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from leadnexus.core import outbox
+from leadnexus.core.events import publish
+from leadnexus.core.exceptions import ValidationFailed
 from notifications.exceptions import EmailDeliveryError
-from notifications.models import EmailAttempt, EmailMessage, Notification
-from notifications.selectors import notification_channels, notification_get, notification_list
+from notifications.models import EmailAttempt, EmailMessage, Notification, NotificationSettings, NotificationType
+from notifications.selectors import (
+    Channels,
+    channels_default,
+    notification_channels,
+    notification_get,
+    notification_list,
+    notification_settings_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,3 +106,44 @@ def notification_mark_read(*, actor, notification_id: int) -> Notification:
 
 def notification_mark_all_read(*, actor) -> int:
     return notification_list(user=actor, unread=True).update(is_read=True)
+
+
+_CHANNELS = ("in_app", "email")
+
+
+def notification_settings_update(*, actor, channels: dict[str, dict[str, bool]]) -> dict[str, Channels]:
+    """Replace the actor's notification settings: per type, shown in the app and emailed or not.
+    A type left out goes back to its defaults. Only choices that differ from the defaults are
+    stored, so a default changed later still reaches whoever never touched that type."""
+    problems = {}
+    for type, chosen in channels.items():
+        if type not in NotificationType.values:
+            problems[type] = ["Not a notification type."]
+        elif not isinstance(chosen, dict) or set(chosen) != set(_CHANNELS):
+            problems[type] = ["Give both channels: in_app and email."]
+        elif not all(isinstance(chosen[channel], bool) for channel in _CHANNELS):
+            problems[type] = ["Each channel is true or false."]
+    if problems:
+        raise ValidationFailed("Some notification settings are not valid.", details=problems)
+    stored = {}
+    for type, chosen in channels.items():
+        default = channels_default(type)
+        differs = {channel: chosen[channel] for channel in _CHANNELS if chosen[channel] != getattr(default, channel)}
+        if differs:
+            stored[str(type)] = differs
+    with transaction.atomic():
+        before = notification_settings_of(user=actor)
+        row, _ = NotificationSettings.objects.update_or_create(user=actor, defaults={"channels": stored})
+        after = notification_settings_of(user=actor)
+        changed = {
+            type: {"in_app": now.in_app, "email": now.email} for type, now in after.items() if now != before[type]
+        }
+        if changed:
+            publish(
+                "notifications.settings.updated",
+                actor=actor,
+                org=actor.organization_id,
+                subject=row,
+                data={"changed": changed},
+            )
+    return after

@@ -5,14 +5,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import ListView
 
+from leadnexus.core.views import PreferredPageSizeMixin
 from notifications.selectors import notification_list
 from notifications.services import notification_mark_all_read, notification_mark_read
 
 
-class NotificationListView(LoginRequiredMixin, ListView):
+class NotificationListView(LoginRequiredMixin, PreferredPageSizeMixin, ListView):
     template_name = "notifications/list.html"
     context_object_name = "notifications"
-    paginate_by = 25
 
     def get_queryset(self):
         self.unread_only = self.request.GET.get("unread") == "true"

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 from accounts.api.serializers import LoginOutputSerializer, TokenPairOutputSerializer, UserOutputSerializer
 from accounts.devices import Device
 from accounts.services import auth as services
+from accounts.services import mfa as mfa_services
 from accounts.services import sessions
 from leadnexus.core.api import PublicAPIView
 from leadnexus.core.ratelimit import client_ip, rate_limit
@@ -32,6 +33,13 @@ class EmailInputSerializer(serializers.Serializer):
 class LoginInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+
+
+class LoginMfaInputSerializer(serializers.Serializer):
+    mfa_token = serializers.CharField(max_length=500, help_text="The `mfa_token` the password step answered with.")
+    code = serializers.CharField(
+        max_length=32, help_text="A 6-digit code from the authenticator app, or an unused recovery code."
+    )
 
 
 class RefreshInputSerializer(serializers.Serializer):
@@ -96,13 +104,43 @@ class ResendVerificationView(PublicAPIView):
         )
 
 
+class MfaChallengeOutputSerializer(serializers.Serializer):
+    mfa_required = serializers.BooleanField(help_text="Always true: send a code to auth/login/mfa next.")
+    mfa_token = serializers.CharField(help_text="Names this sign-in for the code step; expires after 5 minutes.")
+
+
+_LOGIN_RESULT = PolymorphicProxySerializer(
+    component_name="LoginResult",
+    serializers=[LoginOutputSerializer, MfaChallengeOutputSerializer],
+    resource_type_field_name=None,
+)
+
+
+def _login_answer(login: mfa_services.ApiLogin) -> Response:
+    if login.tokens is None:
+        return Response(MfaChallengeOutputSerializer({"mfa_required": True, "mfa_token": login.mfa_token}).data)
+    pair = {"access": login.tokens.access, "refresh": login.tokens.refresh, "user": login.user}
+    return Response(LoginOutputSerializer(pair).data)
+
+
 class LoginView(PublicAPIView):
-    @extend_schema(request=LoginInputSerializer, responses={200: LoginOutputSerializer})
+    """Sign in with email and password: tokens, or (two-factor on) an `mfa_token` for the code step."""
+
+    @extend_schema(request=LoginInputSerializer, responses={200: _LOGIN_RESULT})
     def post(self, request):
         rate_limit("login", client_ip(request))
-        user = services.user_authenticate(**_valid(LoginInputSerializer, request))
-        tokens = sessions.api_sign_in(user=user, device=Device.of(request))
-        return Response(LoginOutputSerializer({"access": tokens.access, "refresh": tokens.refresh, "user": user}).data)
+        login = mfa_services.api_login(**_valid(LoginInputSerializer, request), device=Device.of(request))
+        return _login_answer(login)
+
+
+class LoginMfaView(PublicAPIView):
+    """The code step of a sign-in with two-factor on: a code from the app or a recovery code."""
+
+    @extend_schema(request=LoginMfaInputSerializer, responses={200: LoginOutputSerializer})
+    def post(self, request):
+        rate_limit("login", client_ip(request))
+        login = mfa_services.api_login_code(**_valid(LoginMfaInputSerializer, request), device=Device.of(request))
+        return _login_answer(login)
 
 
 class RefreshView(PublicAPIView):

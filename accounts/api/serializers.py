@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from accounts.models import Organization, User
 from accounts.policy import permissions_of
+from accounts.selectors import mfa_enabled
 
 
 class OrganizationSummarySerializer(serializers.ModelSerializer):
@@ -24,14 +25,30 @@ class PermissionsSerializer(serializers.Serializer):
 class UserOutputSerializer(serializers.ModelSerializer):
     organization = OrganizationSummarySerializer()
     permissions = serializers.SerializerMethodField()
+    mfa_enabled = serializers.SerializerMethodField(help_text="Signing in asks for a second factor.")
 
     class Meta:
         model = User
-        fields = ["id", "email", "full_name", "role", "email_verified", "is_active", "organization", "permissions"]
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "role",
+            "email_verified",
+            "is_active",
+            "organization",
+            "permissions",
+            "mfa_enabled",
+        ]
 
     @extend_schema_field(PermissionsSerializer)
     def get_permissions(self, user) -> dict:
         return PermissionsSerializer(permissions_of(user)).data
+
+    def get_mfa_enabled(self, user) -> bool:
+        # Lists come annotated by `user_list`; a single user costs one query.
+        annotated = getattr(user, "has_mfa", None)
+        return annotated if annotated is not None else mfa_enabled(user=user)
 
 
 class TokenPairOutputSerializer(serializers.Serializer):

@@ -22,9 +22,7 @@ class ApiTokenOutputSerializer(serializers.ModelSerializer):
 
 
 class ApiTokenCreatedOutputSerializer(ApiTokenOutputSerializer):
-    key = serializers.CharField(
-        help_text="The secret, shown only in this answer: send `Authorization: Token <key>`."
-    )
+    key = serializers.CharField(help_text="The secret, shown only in this answer: send `Authorization: Token <key>`.")
 
     class Meta(ApiTokenOutputSerializer.Meta):
         fields = [*ApiTokenOutputSerializer.Meta.fields, "key"]

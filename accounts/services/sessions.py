@@ -163,3 +163,12 @@ def api_sign_out(*, refresh: str) -> None:
     session = _session_of_refresh(refresh)
     RefreshToken(refresh).blacklist()
     session_end(session=session, reason=EndReason.SIGNED_OUT)
+
+
+def sessions_end_by_staff(*, actor: User, session_ids: list[int]) -> int:
+    """Staff end sign-ins from the admin; each is recorded."""
+    sessions = list(UserSession.objects.select_related("user").filter(pk__in=session_ids, revoked_at__isnull=True))
+    for session in sessions:
+        session_end(session=session, reason=EndReason.REVOKED)
+        publish("accounts.session.revoked", actor=actor, org=session.user.organization_id, subject=session)
+    return len(sessions)

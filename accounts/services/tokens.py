@@ -57,3 +57,13 @@ def api_token_authenticate(*, key: str) -> ApiToken:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def api_tokens_revoke_by_staff(*, actor: User, token_ids: list[int]) -> int:
+    """Staff stop tokens from the admin (a leaked key reported by its owner, say)."""
+    tokens = list(ApiToken.objects.filter(pk__in=token_ids, revoked_at__isnull=True))
+    for token in tokens:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        publish("accounts.api_token.revoked", actor=actor, org=token.user.organization_id, subject=token)
+    return len(tokens)

@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from accounts.exceptions import EmailTaken
 from accounts.managers import normalize_email
 from accounts.models import Organization, User
+from accounts.services.sessions import EndReason, sessions_end_all
 from leadnexus.core.events import publish
 from leadnexus.core.exceptions import ValidationFailed
 
@@ -95,4 +96,22 @@ def staff_user_create(*, email: str, password: str | None, full_name: str = "") 
             is_staff=True,
         )
         publish("accounts.user.staff_created", org=platform, subject=user)
+    return user
+
+
+def user_save_by_staff(*, actor: User, user: User, changed: list[str]) -> User:
+    """Save what staff changed on a user in the admin, record it, and end every sign-in of a
+    user they deactivated."""
+    with transaction.atomic():
+        user.save()
+        if changed:
+            publish(
+                "accounts.user.updated_by_staff",
+                actor=actor,
+                org=user.organization_id,
+                subject=user,
+                data={"fields": sorted(changed)},
+            )
+        if "is_active" in changed and not user.is_active:
+            sessions_end_all(user=user, reason=EndReason.DEACTIVATED)
     return user

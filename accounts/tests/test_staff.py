@@ -39,6 +39,8 @@ ADMIN_PAGES = [
     "/admin/notifications/emailmessage/",
     "/admin/core/event/",
     "/admin/core/outboxmessage/",
+    "/admin/accounts/usersession/",
+    "/admin/accounts/apitoken/",
 ]
 
 
@@ -84,3 +86,48 @@ def test_events_are_read_only_in_the_admin(client, staff_user):
 def test_the_admin_sign_in_is_the_site_sign_in(client):
     response = client.get("/admin/login/?next=/admin/")
     assert response.status_code == 302 and response["Location"] == "/login/?next=/admin/"
+
+
+def test_staff_deactivating_a_user_in_the_admin_ends_their_sign_ins(client, staff_user, user):
+    from accounts.tests.factories import bearer_client
+    from leadnexus.core.models import Event
+    from leadnexus.core.testing import assert_error
+
+    api = bearer_client(user)
+    client.force_login(staff_user)
+    page = client.get(f"/admin/accounts/user/{user.pk}/change/")
+    form = page.context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
+    data.update(is_active="", organization=user.organization_id, role=user.role, email=user.email)
+    data.update({"sub_user_permissions-TOTAL_FORMS": "0", "sub_user_permissions-INITIAL_FORMS": "0"})
+    response = client.post(f"/admin/accounts/user/{user.pk}/change/", data)
+    assert response.status_code == 302, response.content[:3000]
+
+    user.refresh_from_db()
+    assert not user.is_active
+    assert_error(api.get("/api/auth/me"), 401, "not_authenticated")
+    event = Event.objects.get(name="accounts.user.updated_by_staff")
+    assert event.actor == staff_user and "is_active" in event.data["fields"]
+
+
+def test_staff_end_sessions_and_revoke_tokens_from_the_admin(client, staff_user, user):
+    from accounts.models import ApiToken, UserSession
+    from accounts.services.tokens import api_token_create
+    from accounts.tests.factories import bearer_client
+
+    api = bearer_client(user)
+    key = api_token_create(actor=user, name="integration").key
+    client.force_login(staff_user)
+
+    page = client.get("/admin/accounts/apitoken/")
+    assert b"integration" in page.content and ApiToken.objects.get().key_digest.encode() not in page.content
+
+    session = UserSession.objects.get(user=user)
+    client.post("/admin/accounts/usersession/", {"action": "end_sessions", "_selected_action": [session.pk]})
+    client.post(
+        "/admin/accounts/apitoken/", {"action": "revoke_tokens", "_selected_action": [ApiToken.objects.get().pk]}
+    )
+    assert api.get("/api/auth/me").status_code == 401
+    token_client = bearer_client(user)
+    token_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert token_client.get("/api/auth/me").status_code == 401

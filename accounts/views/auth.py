@@ -1,3 +1,4 @@
+from django import forms as django_forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -9,10 +10,24 @@ from accounts import forms
 from accounts.exceptions import InvalidToken
 from accounts.middleware import page_sign_in, page_sign_out
 from accounts.services import auth as services
+from accounts.services import mfa as mfa_services
 from leadnexus.core.ratelimit import client_ip, rate_limit
 from leadnexus.core.views import ServiceFormView
 
 _RESET_TOKEN_SESSION_KEY = "password_reset_token"
+# A sign-in waiting for its second factor: the signed `mfa_token` (the user's id and when the
+# password was right), where to go afterwards and the email to show. Nobody is signed in yet.
+_LOGIN_PENDING_SESSION_KEY = "login_pending"
+
+
+class LoginCodeForm(django_forms.Form):
+    code = django_forms.CharField(
+        max_length=32,
+        label="6-digit code",
+        widget=django_forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True, "spellcheck": "false"}
+        ),
+    )
 
 
 class SignupView(ServiceFormView):
@@ -78,15 +93,75 @@ class LoginView(ServiceFormView):
 
     def perform(self, form):
         rate_limit("login", client_ip(self.request))
-        user = services.user_authenticate(**form.cleaned_data)
-        page_sign_in(self.request, user)
-        target = self.request.POST.get("next") or self.request.GET.get("next")
-        if target and url_has_allowed_host_and_scheme(target, {self.request.get_host()}, self.request.is_secure()):
-            return redirect(target)
-        return redirect("analytics:dashboard")
+        start = mfa_services.login_start(**form.cleaned_data)
+        target = self.request.POST.get("next") or self.request.GET.get("next") or ""
+        if start.code_required:
+            self.request.session[_LOGIN_PENDING_SESSION_KEY] = {
+                "mfa_token": start.mfa_token,
+                "next": target,
+                "email": start.user.email,
+            }
+            return redirect("accounts:login-code")
+        page_sign_in(self.request, start.user)
+        return _after_sign_in(self.request, target)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(next=self.request.GET.get("next", ""), resend_form=forms.EmailForm(), **kwargs)
+
+
+class LoginCodeView(ServiceFormView):
+    """The second step of a sign-in with two-factor on: a code from the app, or (`?recovery=1`)
+    a recovery code. Either is accepted in either field; the label only guides."""
+
+    template_name = "accounts/login_code.html"
+    form_class = LoginCodeForm
+
+    def get(self, request, *args, **kwargs):
+        pending = request.session.get(_LOGIN_PENDING_SESSION_KEY)
+        try:
+            mfa_services.login_step_user(mfa_token=(pending or {}).get("mfa_token", ""))
+        except InvalidToken as exc:
+            return self._start_over(exc.message if pending else "Sign in with your email and password first.")
+        return super().get(request, *args, **kwargs)
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if self._recovery:
+            form.fields["code"].label = "Recovery code"
+            form.fields["code"].widget.attrs.update(inputmode="text", autocomplete="off")
+        return form
+
+    def perform(self, form):
+        rate_limit("login", client_ip(self.request))
+        pending = self.request.session.get(_LOGIN_PENDING_SESSION_KEY) or {}
+        try:
+            user = mfa_services.login_code_verify(
+                mfa_token=pending.get("mfa_token", ""), code=form.cleaned_data["code"]
+            )
+        except InvalidToken as exc:
+            return self._start_over(exc.message)
+        page_sign_in(self.request, user)
+        self.request.session.pop(_LOGIN_PENDING_SESSION_KEY, None)
+        return _after_sign_in(self.request, pending.get("next", ""))
+
+    def get_context_data(self, **kwargs):
+        pending = self.request.session.get(_LOGIN_PENDING_SESSION_KEY) or {}
+        return super().get_context_data(email=pending.get("email", ""), recovery=self._recovery, **kwargs)
+
+    @property
+    def _recovery(self) -> bool:
+        return self.request.GET.get("recovery") == "1"
+
+    def _start_over(self, message: str):
+        self.request.session.pop(_LOGIN_PENDING_SESSION_KEY, None)
+        messages.info(self.request, message)
+        return redirect("accounts:login")
+
+
+def _after_sign_in(request, target: str):
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect("analytics:dashboard")
 
 
 class LogoutView(View):

@@ -4,7 +4,8 @@
 `{count, next, previous, results}`. `KeysetPagination` serves large ordered lists
 (the catalog): `?cursor=`, the same envelope without `count`, and a query that
 stays fast however deep the page because it seeks on (ordering value, id)
-instead of counting an offset.
+instead of counting an offset. Without `?page_size=` both use the signed-in user's
+items-per-page preference (`preferred_page_size`, which list pages share).
 """
 
 import base64
@@ -13,10 +14,21 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils.module_loading import import_string
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+
+def preferred_page_size(user) -> int:
+    """The default page size for `user`: their items-per-page preference, resolved through
+    `settings.PAGE_SIZE_FOR_USER` (core cannot import accounts), else `settings.PAGE_SIZE`."""
+    resolver = getattr(settings, "PAGE_SIZE_FOR_USER", None)
+    if user is None or not user.is_authenticated or not resolver:
+        return settings.PAGE_SIZE
+    size = import_string(resolver)(user=user) or settings.PAGE_SIZE
+    return max(1, min(size, settings.MAX_PAGE_SIZE))
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -24,8 +36,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = settings.MAX_PAGE_SIZE
 
     def get_page_size(self, request):
-        size = super().get_page_size(request)
-        return size or settings.PAGE_SIZE
+        # An explicit, valid ?page_size= wins; otherwise the user's preference.
+        return super().get_page_size(request) or preferred_page_size(getattr(request, "user", None))
 
 
 @dataclass(frozen=True)
@@ -96,9 +108,9 @@ class KeysetPagination(pagination.BasePagination):
 
     def _page_size(self, request) -> int:
         try:
-            size = int(request.query_params.get(self.page_size_query_param, settings.PAGE_SIZE))
-        except ValueError:
-            size = settings.PAGE_SIZE
+            size = int(request.query_params[self.page_size_query_param])
+        except (KeyError, ValueError):
+            size = preferred_page_size(getattr(request, "user", None))
         return max(1, min(size, self.max_page_size))
 
     def _ordering(self, request, view) -> str:

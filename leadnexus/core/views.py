@@ -2,6 +2,7 @@ from django.shortcuts import redirect
 from django.views.generic import FormView, TemplateView
 
 from leadnexus.core.exceptions import ApplicationError
+from leadnexus.core.pagination import preferred_page_size
 
 
 def form_error(form, exc: ApplicationError) -> None:
@@ -38,6 +39,14 @@ class ServiceFormView(FormView):
 
     def perform(self, form):
         raise NotImplementedError
+
+
+class PreferredPageSizeMixin:
+    """For list pages (ListView): page by the viewer's items-per-page preference, the same
+    default the API lists use."""
+
+    def get_paginate_by(self, queryset):
+        return preferred_page_size(self.request.user)
 
 
 class LandingView(TemplateView):
