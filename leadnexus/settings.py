@@ -211,6 +211,7 @@ RATE_LIMITS = {
     "forgot_password": env("RATE_LIMIT_FORGOT_PASSWORD", default="5/hour"),
     "code_check": env("RATE_LIMIT_CODE_CHECK", default="10/hour"),
     "mfa_check": env("RATE_LIMIT_MFA_CHECK", default="10/15minute"),
+    "form_submit": env("RATE_LIMIT_FORM_SUBMIT", default="20/hour"),
 }
 # Per-user quotas by endpoint group, same format and scale; endpoints name their group.
 QUOTAS = {
@@ -248,9 +249,29 @@ CELERY_BEAT_SCHEDULE_FILENAME = env(
 CELERY_BEAT_SCHEDULE = {
     "outbox-resend": {"task": "leadnexus.core.tasks.outbox_resend", "schedule": 60.0},
     "idempotency-purge": {"task": "leadnexus.core.tasks.idempotency_purge", "schedule": 3600.0},
+    "leads-purge": {"task": "leads.tasks.leads_purge", "schedule": 6 * 3600.0},
+    "imports-resume-stale": {"task": "leads.imports.tasks.imports_resume_stale", "schedule": 120.0},
 }
 OUTBOX_RESEND_AFTER = timedelta(seconds=env.int("OUTBOX_RESEND_AFTER_SECONDS", default=120))
 IDEMPOTENCY_TTL = timedelta(hours=24)
+
+# --- Leads ---------------------------------------------------------------------
+# A deleted lead can be restored for this long; a beat job then purges it.
+LEAD_RESTORE_WINDOW = timedelta(days=env.int("LEAD_RESTORE_DAYS", default=30))
+# A lead scoring at least this much is "hot": its owner is told.
+HOT_LEAD_SCORE = env.int("HOT_LEAD_SCORE", default=80)
+IMPORT_MAX_FILE_BYTES = env.int("IMPORT_MAX_FILE_MB", default=20) * 1024 * 1024
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=2000)
+IMPORT_PREVIEW_ROWS = 20
+# A processing import whose worker has not reported for this long is handed to another.
+IMPORT_STALE_AFTER = timedelta(seconds=env.int("IMPORT_STALE_AFTER_SECONDS", default=300))
+SUBMISSION_MAX_ATTACHMENT_BYTES = env.int("SUBMISSION_MAX_ATTACHMENT_MB", default=5) * 1024 * 1024
+# Phone numbers without a country code are read as numbers of this region.
+PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
+# MX look-ups call out to DNS, so they are off unless turned on.
+EMAIL_MX_CHECK = env.bool("EMAIL_MX_CHECK", default=False)
+EMAIL_MX_TIMEOUT = env.int("EMAIL_MX_TIMEOUT_SECONDS", default=3)
 
 # --- Internationalisation and money -----------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -263,8 +284,14 @@ CURRENCY = env("CURRENCY", default="USD")
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded attachments: outside any served URL, read back only through permission-checked views.
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private")), "base_url": None},
+    },
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -6,11 +6,14 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls import api_urlpatterns as accounts_api
+from leads.urls import api_urlpatterns as leads_api
+from leads.views.forms import public_urlpatterns as capture_form_pages
 from notifications.urls import api_urlpatterns as notifications_api
 
 api_urlpatterns = [
     *accounts_api,
     *notifications_api,
+    *leads_api,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's page carries one inline <style>; its scripts load as files.
     path(
@@ -29,6 +32,8 @@ urlpatterns = [
     path("api/", include((api_urlpatterns, "api"))),
     path("notifications/", include("notifications.urls")),
     path("dashboard/", include("analytics.urls")),
+    path("leads/", include("leads.urls")),
+    path("f/", include((capture_form_pages, "capture"))),
 ]
 
 handler400 = "leadnexus.core.errors.bad_request"

@@ -1,0 +1,42 @@
+"""The lead list's filters, shared by the API list, the page list, bulk selection and the
+export, so "what the user sees" is the same set of leads everywhere."""
+
+import django_filters
+from django.db.models import Q
+
+from leads.models import Lead
+
+ORDERING = ("created_at", "updated_at", "score", "last_name", "company", "status")
+
+
+class LeadFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices)
+    source = django_filters.MultipleChoiceFilter(choices=Lead.Source.choices)
+    validation_status = django_filters.MultipleChoiceFilter(choices=Lead.ValidationStatus.choices)
+    customer_category = django_filters.MultipleChoiceFilter(choices=Lead.CustomerCategory.choices)
+    assigned_to = django_filters.NumberFilter(field_name="assigned_to_id")
+    unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
+    score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+    score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte")
+    industry = django_filters.CharFilter(lookup_expr="icontains")
+    location = django_filters.CharFilter(lookup_expr="icontains")
+    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    search = django_filters.CharFilter(method="filter_search", label="Search name, email, company, phone")
+    ordering = django_filters.OrderingFilter(fields=ORDERING)
+
+    class Meta:
+        model = Lead
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        terms = value.split()
+        for term in terms[:5]:
+            queryset = queryset.filter(
+                Q(first_name__icontains=term)
+                | Q(last_name__icontains=term)
+                | Q(email__icontains=term)
+                | Q(company__icontains=term)
+                | Q(phone__icontains=term)
+            )
+        return queryset

@@ -1,0 +1,160 @@
+"""Contact validation: is this email, phone and website usable, and how sure are we?
+
+Plain functions on plain values, used on every create, edit and import row and by
+`POST /api/leads/validate`. Nothing here calls out, except the optional MX look-up
+(`EMAIL_MX_CHECK`), which has a short timeout and degrades to "unknown".
+"""
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import urlsplit, urlunsplit
+
+import phonenumbers
+from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
+from email_validator import EmailNotValidError, EmailUndeliverableError, validate_email
+from email_validator.deliverability import validate_email_deliverability
+
+from leads.models import Lead
+
+# Shared mailboxes rather than a person: fine to keep, less likely to answer.
+ROLE_LOCAL_PARTS = frozenset(
+    {
+        "admin", "billing", "contact", "enquiries", "hello", "help", "hr", "info", "inquiries", "jobs",
+        "marketing", "no-reply", "noreply", "office", "postmaster", "press", "privacy", "sales",
+        "support", "team", "webmaster",
+    }
+)  # fmt: skip
+
+REASONS = {
+    "email_missing": "No email address.",
+    "email_invalid": "The email address is not valid.",
+    "email_disposable": "The email address is from a disposable mail service.",
+    "email_role": "The email address is a shared mailbox (info@, sales@...), not a person.",
+    "email_no_mx": "The email's domain does not receive mail.",
+    "email_mx_unknown": "Whether the email's domain receives mail could not be checked.",
+    "phone_missing": "No phone number.",
+    "phone_invalid": "The phone number is not valid.",
+    "phone_possible": "The phone number has a plausible length but is not a known valid number.",
+    "website_invalid": "The website is not a valid address.",
+}
+# Reasons that make a reachable lead "risky" rather than "valid".
+_RISKY = {"email_invalid", "email_disposable", "email_role", "email_no_mx", "phone_invalid", "phone_possible"}
+
+_url_validator = URLValidator(schemes=["http", "https"])
+
+
+@dataclass
+class ContactCheck:
+    email: str  # normalised when valid, else as given
+    phone: str  # E.164 when parsable, else as given
+    website: str  # normalised when valid, else as given
+    email_ok: bool
+    phone_ok: bool  # a valid or possible number
+    status: str
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> dict[str, list[str]]:
+        """The reasons as `{field: [messages]}`, for previews and API answers."""
+        by_field: dict[str, list[str]] = {}
+        for reason in self.reasons:
+            if not reason.endswith("_missing"):
+                by_field.setdefault(reason.split("_", 1)[0], []).append(REASONS[reason])
+        return by_field
+
+    @property
+    def reachable(self) -> bool:
+        return self.email_ok or self.phone_ok
+
+
+def contact_check(*, email: str = "", phone: str = "", website: str = "", region: str | None = None) -> ContactCheck:
+    reasons: list[str] = []
+    email, email_ok = _check_email((email or "").strip(), reasons)
+    phone, phone_ok = _check_phone((phone or "").strip(), region or settings.PHONE_DEFAULT_REGION, reasons)
+    website = _check_website((website or "").strip(), reasons)
+    if not email_ok and not phone_ok:
+        status = Lead.ValidationStatus.INVALID
+    elif _RISKY.intersection(reasons):
+        status = Lead.ValidationStatus.RISKY
+    else:
+        status = Lead.ValidationStatus.VALID
+    return ContactCheck(email, phone, website, email_ok, phone_ok, status, reasons)
+
+
+def _check_email(email: str, reasons: list[str]) -> tuple[str, bool]:
+    if not email:
+        reasons.append("email_missing")
+        return "", False
+    try:
+        normalized = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        reasons.append("email_invalid")
+        return email, False
+    local, _, domain = normalized.rpartition("@")
+    domain = domain.lower()
+    normalized = f"{local}@{domain}"
+    if domain in DISPOSABLE_DOMAINS:
+        reasons.append("email_disposable")
+    if local.lower() in ROLE_LOCAL_PARTS:
+        reasons.append("email_role")
+    if settings.EMAIL_MX_CHECK:
+        mx = domain_receives_mail(domain)
+        if mx is None:
+            reasons.append("email_mx_unknown")
+        elif not mx:
+            reasons.append("email_no_mx")
+    return normalized, True
+
+
+@lru_cache(maxsize=4096)
+def domain_receives_mail(domain: str) -> bool | None:
+    """True/False from a DNS look-up with a short timeout; None when DNS did not answer.
+    Cached per process: an import asks once per domain, not once per row."""
+    resolver = dns_resolver()
+    try:
+        info = validate_email_deliverability(
+            domain, domain, timeout=None if resolver else settings.EMAIL_MX_TIMEOUT, dns_resolver=resolver
+        )
+    except EmailUndeliverableError:
+        return False
+    return None if "unknown-deliverability" in info else True
+
+
+def dns_resolver():
+    """The resolver for MX look-ups (None: dnspython's default). Tests replace it."""
+    return None
+
+
+def _check_phone(phone: str, region: str, reasons: list[str]) -> tuple[str, bool]:
+    if not phone:
+        reasons.append("phone_missing")
+        return "", False
+    try:
+        number = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException:
+        reasons.append("phone_invalid")
+        return phone, False
+    if phonenumbers.is_valid_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), True
+    if phonenumbers.is_possible_number(number):
+        reasons.append("phone_possible")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), True
+    reasons.append("phone_invalid")
+    return phone, False
+
+
+def _check_website(website: str, reasons: list[str]) -> str:
+    if not website:
+        return ""
+    candidate = website if "://" in website else f"https://{website}"
+    parts = urlsplit(candidate)
+    normalized = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, ""))
+    try:
+        _url_validator(normalized)
+    except DjangoValidationError:
+        reasons.append("website_invalid")
+        return website
+    return normalized

@@ -1,0 +1,3 @@
+urlpatterns = []
+# The public capture page, outside /leads/: /f/<slug>/
+public_urlpatterns = []
