@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "csp",
+    "import_export",
     "leadnexus.core",
     "notifications",
     "accounts",
@@ -195,6 +196,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a Status (or Kind) choice set: name each one in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.models.Lead.Status",
+        "ImportJobStatusEnum": "leads.models.ImportJob.Status",
+        "ImportJobKindEnum": "leads.models.ImportJob.Kind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "leadnexus.core.schema.add_error_responses",
@@ -250,6 +257,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-resend": {"task": "leadnexus.core.tasks.outbox_resend", "schedule": 60.0},
     "idempotency-purge": {"task": "leadnexus.core.tasks.idempotency_purge", "schedule": 3600.0},
     "leads-purge": {"task": "leads.tasks.leads_purge", "schedule": 6 * 3600.0},
+    "leads-rescore": {"task": "leads.tasks.leads_rescore", "schedule": 24 * 3600.0},
     "imports-resume-stale": {"task": "leads.imports.tasks.imports_resume_stale", "schedule": 120.0},
 }
 OUTBOX_RESEND_AFTER = timedelta(seconds=env.int("OUTBOX_RESEND_AFTER_SECONDS", default=120))

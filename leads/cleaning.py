@@ -38,6 +38,8 @@ _CATEGORY_BY_TEXT = {
     **{value.replace("_", " "): value for value in Lead.CustomerCategory.values},
 }
 _MAX_REVENUE = Decimal("99999999999999.99")
+# An unusable email or phone is kept as given (so the user sees what came in), cut to its column.
+_CONTACT_LIMITS = {name: Lead._meta.get_field(name).max_length for name in CONTACT_FIELDS}
 
 
 @dataclass
@@ -100,7 +102,10 @@ def lead_clean(raw: dict, *, current: Lead | None = None, region: str | None = N
     )
     for name in CONTACT_FIELDS:
         if name in raw:
-            values[name] = getattr(check, name)[:300]
+            values[name] = getattr(check, name)[: _CONTACT_LIMITS[name]]
+    if "website_invalid" in check.reasons and "website" in values:
+        # Kept only as a problem: the website is rendered as a link, and "javascript:..." is not one.
+        values["website"] = ""
     for name, messages in check.problems.items():
         problems.setdefault(name, []).extend(messages)
 
@@ -122,14 +127,16 @@ def _whole_number(value, name, problem) -> int | None:
     if not text:
         return None
     try:
-        number = int(Decimal(text))
+        number = Decimal(text)
     except (InvalidOperation, ValueError):
+        number = None
+    if number is None or not number.is_finite():  # NaN and infinities parse as Decimals
         problem(name, "Not a whole number.")
         return None
     if number < 0 or number > 10_000_000:
         problem(name, "Must be between 0 and 10,000,000.")
         return None
-    return number
+    return int(number)
 
 
 def _money(value, name, problem) -> Decimal | None:
@@ -137,8 +144,12 @@ def _money(value, name, problem) -> Decimal | None:
     if not text:
         return None
     try:
-        amount = Decimal(text).quantize(Decimal("0.01"))
+        amount = Decimal(text)
+        # NaN and infinities are numbers to Decimal, not amounts.
+        amount = amount.quantize(Decimal("0.01")) if amount.is_finite() else None
     except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None:
         problem(name, "Not an amount.")
         return None
     if amount < 0 or amount > _MAX_REVENUE:

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 
 from leads.models import Lead
 
@@ -107,7 +107,8 @@ def duplicates_find_many(
         .filter(Q(email_key__in=emails) | Q(phone_key__in=phones) | Q(name_company_key__in=names))
         .exclude(pk=exclude_id)
         .only("pk", "email_key", "phone_key", "name_company_key", "deleted_at")
-        .order_by("deleted_at", "pk")  # live leads first, then the oldest
+        # live leads first (NULLs sort last on PostgreSQL unless told), then the oldest
+        .order_by(F("deleted_at").asc(nulls_first=True), "pk")
     )
     by_key: dict[tuple[str, str], list[Lead]] = {}
     for lead in candidates:
@@ -131,3 +132,27 @@ def duplicate_find(
     return duplicates_find_many(
         organization_id=organization_id, keys=[keys], is_inventory=is_inventory, exclude_id=exclude_id
     )[0]
+
+
+def keys_of(lead: Lead) -> DedupeKeys:
+    """The keys stored on a lead."""
+    return DedupeKeys(email=lead.email_key, phone=lead.phone_key, name_company=lead.name_company_key)
+
+
+def duplicate_candidates(*, leads: QuerySet[Lead], keys: DedupeKeys, exclude_id: int | None = None, limit: int = 20):
+    """The leads of `leads` (a queryset already scoped to the viewer) sharing a key with
+    `keys`, each with how it matches: certain duplicates first, then possible ones, oldest
+    first. One query."""
+    condition = Q()
+    for name, value in (("email_key", keys.email), ("phone_key", keys.phone), ("name_company_key", keys.name_company)):
+        if value:
+            condition |= Q(**{name: value})
+    if not condition:
+        return []
+    found = []
+    for lead in leads.filter(condition).exclude(pk=exclude_id).order_by("pk")[: limit * 2]:
+        match = _judge(keys, lead)
+        if match is not None:
+            found.append((lead, match))
+    found.sort(key=lambda pair: (not pair[1].certain, pair[0].pk))
+    return found[:limit]

@@ -8,7 +8,8 @@ from django.utils import timezone
 from faker import Faker
 
 from leads.cleaning import apply_clean, lead_clean
-from leads.models import Lead
+from leads.models import CaptureForm, Lead, Submission
+from leads.services.forms import capture_form_create
 
 LEADS_PER_ORG = 300
 INDUSTRIES = ["Software", "Healthcare", "Manufacturing", "Finance", "Retail", "Logistics", "Education", "Energy"]
@@ -68,6 +69,11 @@ def _rows(organization, members, seed: int) -> list[Lead]:
 
 
 def seed(state: dict) -> None:
+    _leads(state)
+    _capture_form(state)
+
+
+def _leads(state: dict) -> None:
     for seed_value, org_key, member_keys in ((1, "buyer_org", ("buyer", "rep")), (2, "vendor_org", ("vendor",))):
         organization = state[org_key]
         if Lead.objects.filter(organization=organization, extra__demo=True).exists():
@@ -80,3 +86,34 @@ def seed(state: dict) -> None:
         for lead, created_at in zip(created, dates, strict=True):
             lead.created_at = created_at
         Lead.objects.bulk_update(created, ["created_at"], batch_size=500)
+
+
+def _capture_form(state: dict) -> None:
+    """A contact form on the buyer's site, with the submissions its form leads came from."""
+    buyer = state["buyer"]
+    if CaptureForm.objects.filter(organization=buyer.organization).exists():
+        return
+    form = capture_form_create(
+        actor=buyer,
+        name="Website contact form",
+        fields=[
+            {"name": "first_name", "label": "First name", "required": True},
+            {"name": "last_name", "label": "Last name", "required": True},
+            {"name": "email", "label": "Work email", "required": True},
+            {"name": "company", "label": "Company", "required": False},
+            {"name": "notes", "label": "How can we help?", "required": False},
+        ],
+        notify_user_ids=[buyer.pk],
+    )
+    form_leads = Lead.objects.filter(organization=buyer.organization, source=Lead.Source.FORM)[:25]
+    Submission.objects.bulk_create(
+        [
+            Submission(
+                form=form,
+                lead=lead,
+                data={"first_name": lead.first_name, "last_name": lead.last_name, "email": lead.email},
+                ip="198.51.100.7",
+            )
+            for lead in form_leads
+        ]
+    )

@@ -5,8 +5,8 @@ Plain functions on plain values, used on every create, edit and import row and b
 (`EMAIL_MX_CHECK`), which has a short timeout and degrades to "unknown".
 """
 
+import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
@@ -17,6 +17,7 @@ from django.core.validators import URLValidator
 from email_validator import EmailNotValidError, EmailUndeliverableError, validate_email
 from email_validator.deliverability import validate_email_deliverability
 
+from leadnexus.core.quotas import quota_consume
 from leads.models import Lead
 
 # Shared mailboxes rather than a person: fine to keep, less likely to answer.
@@ -96,9 +97,10 @@ def _check_email(email: str, reasons: list[str]) -> tuple[str, bool]:
     local, _, domain = normalized.rpartition("@")
     domain = domain.lower()
     normalized = f"{local}@{domain}"
-    if domain in DISPOSABLE_DOMAINS:
+    if is_disposable_domain(domain):
         reasons.append("email_disposable")
-    if local.lower() in ROLE_LOCAL_PARTS:
+    # "sales+eu@" reaches the same shared mailbox as "sales@".
+    if local.lower().split("+", 1)[0] in ROLE_LOCAL_PARTS:
         reasons.append("email_role")
     if settings.EMAIL_MX_CHECK:
         mx = domain_receives_mail(domain)
@@ -109,10 +111,38 @@ def _check_email(email: str, reasons: list[str]) -> tuple[str, bool]:
     return normalized, True
 
 
-@lru_cache(maxsize=4096)
+def is_disposable_domain(domain: str) -> bool:
+    """The domain, or a domain it belongs to (anything.mailinator.com), is a throwaway mail service."""
+    labels = domain.lower().rstrip(".").split(".")
+    return any(".".join(labels[i:]) in DISPOSABLE_DOMAINS for i in range(len(labels) - 1))
+
+
+# Per process, per domain: an import asks once per domain, not once per row. A definite
+# answer is kept for a day; "unknown" (DNS did not answer) only briefly, so a slow DNS
+# costs one timeout per domain and minute rather than one per row, and recovers soon.
+_MX_KNOWN_FOR = 86400
+_MX_UNKNOWN_FOR = 60
+_MX_MAX_DOMAINS = 4096
+_mx_answers: dict[str, tuple[bool | None, float]] = {}
+
+
 def domain_receives_mail(domain: str) -> bool | None:
-    """True/False from a DNS look-up with a short timeout; None when DNS did not answer.
-    Cached per process: an import asks once per domain, not once per row."""
+    """True/False from a DNS look-up with a short timeout; None when DNS did not answer."""
+    now = time.monotonic()
+    cached = _mx_answers.get(domain)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    answer = _mx_look_up(domain)
+    if len(_mx_answers) >= _MX_MAX_DOMAINS:
+        _mx_answers.clear()
+    _mx_answers[domain] = (answer, now + (_MX_UNKNOWN_FOR if answer is None else _MX_KNOWN_FOR))
+    return answer
+
+
+domain_receives_mail.cache_clear = _mx_answers.clear
+
+
+def _mx_look_up(domain: str) -> bool | None:
     resolver = dns_resolver()
     try:
         info = validate_email_deliverability(
@@ -150,7 +180,15 @@ def _check_website(website: str, reasons: list[str]) -> str:
     if not website:
         return ""
     candidate = website if "://" in website else f"https://{website}"
-    parts = urlsplit(candidate)
+    try:
+        parts = urlsplit(candidate)
+    except ValueError:  # e.g. an unclosed "[" read as an IPv6 address
+        reasons.append("website_invalid")
+        return website
+    # Credentials in a company's address are a mistake or a trick, never its website.
+    if "@" in parts.netloc:
+        reasons.append("website_invalid")
+        return website
     normalized = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, ""))
     try:
         _url_validator(normalized)
@@ -158,3 +196,19 @@ def _check_website(website: str, reasons: list[str]) -> str:
         reasons.append("website_invalid")
         return website
     return normalized
+
+
+def contacts_check(*, actor, items: list[dict]) -> list[ContactCheck]:
+    """`POST /api/leads/validate`: check each `{email, phone, website, region}`. The actor's
+    "validate" quota counts items, not calls (5,000 addresses a day by default, whether
+    checked one per call or a thousand at once); a call past the quota is refused whole."""
+    quota_consume(user=actor, group="validate", amount=len(items))
+    return [
+        contact_check(
+            email=item.get("email") or "",
+            phone=item.get("phone") or "",
+            website=item.get("website") or "",
+            region=item.get("region") or None,
+        )
+        for item in items
+    ]

@@ -7,6 +7,7 @@ from notifications.models import Notification, NotificationSettings, Notificatio
 
 # Emailed unless the user turns it off; everything shows in the app unless turned off.
 EMAILED_BY_DEFAULT = {
+    NotificationType.NEW_LEAD,  # a capture-form submission: its chosen recipients want to know
     NotificationType.ASSIGNMENT,
     NotificationType.FOLLOW_UP_DUE,
     NotificationType.PURCHASE_SALE,

@@ -7,7 +7,7 @@ app_name = "notifications"
 
 urlpatterns = [
     path("", views.NotificationListView.as_view(), name="list"),
-    path("<int:pk>/read/", views.NotificationReadView.as_view(), name="read"),
+    path("<id:pk>/read/", views.NotificationReadView.as_view(), name="read"),
     path("read-all/", views.NotificationReadAllView.as_view(), name="read-all"),
 ]
 

@@ -44,5 +44,5 @@ class SessionDetailView(APIView):
 
 api_urlpatterns = [
     path("auth/sessions/", SessionListView.as_view(), name="auth-sessions"),
-    path("auth/sessions/<int:session_id>/", SessionDetailView.as_view(), name="auth-session"),
+    path("auth/sessions/<id:session_id>/", SessionDetailView.as_view(), name="auth-session"),
 ]

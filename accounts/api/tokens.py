@@ -58,5 +58,5 @@ class ApiTokenDetailView(APIView):
 
 api_urlpatterns = [
     path("profile/api-tokens/", ApiTokenListView.as_view(), name="api-tokens"),
-    path("profile/api-tokens/<int:token_id>/", ApiTokenDetailView.as_view(), name="api-token"),
+    path("profile/api-tokens/<id:token_id>/", ApiTokenDetailView.as_view(), name="api-token"),
 ]

@@ -58,7 +58,8 @@ def test_preferences_start_with_the_defaults(auth_client):
     assert set(body) == {"notifications", "security", "app"}
     assert list(body["notifications"]) == list(NotificationType.values)
     assert body["notifications"]["assignment"] == {"in_app": True, "email": True}
-    assert body["notifications"]["new_lead"] == {"in_app": True, "email": False}
+    assert body["notifications"]["new_lead"] == {"in_app": True, "email": True}
+    assert body["notifications"]["hot_lead"] == {"in_app": True, "email": False}
     assert body["security"] == {"login_notifications": True, "session_timeout_minutes": 20160}
     assert body["app"] == {
         "items_per_page": 25,

@@ -35,5 +35,5 @@ class SessionRevokeView(LoginRequiredMixin, View):
 
 urlpatterns = [
     path("settings/sessions/", SessionListView.as_view(), name="sessions"),
-    path("settings/sessions/<int:session_id>/end/", SessionRevokeView.as_view(), name="session-end"),
+    path("settings/sessions/<id:session_id>/end/", SessionRevokeView.as_view(), name="session-end"),
 ]

@@ -224,15 +224,15 @@ class InviteView(ServiceFormView):
 
 urlpatterns = [
     path("settings/team/", TeamView.as_view(), name="team"),
-    path("settings/team/<int:pk>/", TeamMemberView.as_view(), name="team-member"),
-    path("settings/team/<int:pk>/permissions/", TeamMemberPermissionsView.as_view(), name="team-member-permissions"),
-    path("settings/team/<int:pk>/deactivate/", TeamMemberDeactivateView.as_view(), name="team-member-deactivate"),
-    path("settings/team/<int:pk>/reactivate/", TeamMemberReactivateView.as_view(), name="team-member-reactivate"),
+    path("settings/team/<id:pk>/", TeamMemberView.as_view(), name="team-member"),
+    path("settings/team/<id:pk>/permissions/", TeamMemberPermissionsView.as_view(), name="team-member-permissions"),
+    path("settings/team/<id:pk>/deactivate/", TeamMemberDeactivateView.as_view(), name="team-member-deactivate"),
+    path("settings/team/<id:pk>/reactivate/", TeamMemberReactivateView.as_view(), name="team-member-reactivate"),
     path(
-        "settings/team/<int:pk>/resend-invitation/",
+        "settings/team/<id:pk>/resend-invitation/",
         TeamMemberResendInvitationView.as_view(),
         name="team-member-resend-invitation",
     ),
-    path("settings/team/<int:pk>/delete/", TeamMemberDeleteView.as_view(), name="team-member-delete"),
+    path("settings/team/<id:pk>/delete/", TeamMemberDeleteView.as_view(), name="team-member-delete"),
     path("invite/<str:uidb64>/<str:token>/", InviteView.as_view(), name="invite"),
 ]

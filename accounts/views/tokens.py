@@ -54,5 +54,5 @@ class ApiTokenRevokeView(LoginRequiredMixin, View):
 
 urlpatterns = [
     path("settings/api-tokens/", ApiTokenListView.as_view(), name="api-tokens"),
-    path("settings/api-tokens/<int:token_id>/revoke/", ApiTokenRevokeView.as_view(), name="api-token-revoke"),
+    path("settings/api-tokens/<id:token_id>/revoke/", ApiTokenRevokeView.as_view(), name="api-token-revoke"),
 ]

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from leadnexus.core.ids import is_db_id
+
 
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """An id naming another object, looked up through the selector that scopes that model
@@ -20,3 +22,8 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         return self.selector(user=self.context["request"].user)
+
+    def to_internal_value(self, data):
+        if isinstance(data, int) and not is_db_id(data):
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)

@@ -14,11 +14,12 @@ from rest_framework.throttling import BaseThrottle
 from leadnexus.core.ratelimit import count_hit
 
 
-def quota_consume(*, user, group: str) -> None:
+def quota_consume(*, user, group: str, amount: int = 1) -> None:
     count_hit(
         f"quota:{group}",
         str(user.pk),
         settings.QUOTAS[group],
+        amount=amount,
         message=f"You have used your quota of {{limit}} {group.replace('_', ' ')} for now. "
         "Try again in {retry_after} seconds.",
     )

@@ -36,19 +36,19 @@ def rate_limit(scope: str, ident: str) -> None:
     count_hit(f"ratelimit:{scope}", ident, settings.RATE_LIMITS[scope])
 
 
-def count_hit(scope: str, ident: str, rate: str, *, message: str | None = None) -> None:
+def count_hit(scope: str, ident: str, rate: str, *, amount: int = 1, message: str | None = None) -> None:
     """The counter behind rate limits and quotas: a fixed window per `rate`, one atomic
-    increment per hit. `message` (with `{limit}` and `{retry_after}`) explains a refusal."""
+    increment of `amount` per hit. `message` (with `{limit}` and `{retry_after}`) explains a refusal."""
     limit, window = parse_rate(rate)
     now = time.time()
     digest = hashlib.sha256(ident.lower().encode()).hexdigest()[:32]
     key = f"{scope}:{digest}:{int(now // window)}"
     try:
         cache.add(key, 0, timeout=window + 1)
-        count = cache.incr(key)
+        count = cache.incr(key, amount)
     except ValueError:  # the window expired between add and incr: this hit opens a new one
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
+        cache.set(key, amount, timeout=window + 1)
+        count = amount
     except Exception as exc:
         logger.warning("Rate limit %s not enforced, cache unavailable: %s", scope, exc)
         return

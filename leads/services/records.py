@@ -113,7 +113,10 @@ def lead_update(*, actor: User, lead_id: int, data: dict) -> LeadWriteResult:
         before = {name: getattr(lead, name) for name in KEY_FIELDS}
         clean = lead_clean(data, current=lead)
         if not clean.check.reachable:
-            raise ValidationFailed("A lead needs a valid email address or phone number.", details=clean.problems)
+            raise ValidationFailed(
+                "A lead needs a valid email address or phone number.",
+                details={**clean.problems, "email": clean.problems.get("email", ["Give a valid email or phone."])},
+            )
         changed = apply_clean(lead, clean)
         if not changed:
             return LeadWriteResult(lead=lead, duplicate=None)
@@ -131,6 +134,28 @@ def lead_update(*, actor: User, lead_id: int, data: dict) -> LeadWriteResult:
         duplicate = duplicate_find(organization_id=lead.organization_id, keys=clean.keys, exclude_id=lead.pk)
         lead_score_later([lead.pk])
     return LeadWriteResult(lead=lead, duplicate=duplicate)
+
+
+_KEEP = object()
+
+
+def lead_edit(
+    *, actor: User, lead_id: int, data: dict, status: str | None = None, assignee_id=_KEEP
+) -> LeadWriteResult:
+    """One edit that may change fields, the status and the owner together (an API PATCH):
+    each part through its own service, all or nothing. `assignee_id` None unassigns."""
+    with transaction.atomic():
+        lead = lead_get(user=actor, lead_id=lead_id)
+        result = None
+        if data or (status is None and assignee_id is _KEEP):
+            result = lead_update(actor=actor, lead_id=lead_id, data=data)
+        if status is not None:
+            lead_status_change(actor=actor, lead_id=lead_id, status=status)
+        if assignee_id is not _KEEP:
+            lead_assign(actor=actor, lead_id=lead_id, assignee_id=assignee_id)
+        # Read back unscoped: a rep who hands the lead to someone else no longer sees it.
+        lead = Lead.objects.select_related("assigned_to").get(pk=lead.pk)
+    return LeadWriteResult(lead=lead, duplicate=result.duplicate if result else None)
 
 
 def lead_status_change(*, actor: User, lead_id: int, status: str) -> Lead:

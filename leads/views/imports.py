@@ -1,1 +1,226 @@
-urlpatterns = []
+"""Import and export pages under /leads/.
+
+Upload a file (`leads:import`) → check the preview and correct the column mapping
+(`leads:import-detail`, re-checked by `leads:import-mapping`) → confirm (`leads:import-confirm`)
+→ watch the progress bar (`leads:import-progress`, polled by htmx every second until the job
+ends) and download the rejected rows (`leads:import-rejected`). `leads:import-history` lists
+past imports; `leads:export` downloads the lead list with the list page's own filters.
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import redirect
+from django.urls import path
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from leadnexus.core.exceptions import NotFound
+from leadnexus.core.views import PreferredPageSizeMixin, ServiceFormView
+from leads.imports import services
+from leads.imports.export import leads_export, rejected_response
+from leads.imports.selectors import import_job_get, import_job_list, import_preview, import_rejected
+from leads.imports.specs import spec_for
+from leads.models import ImportJob
+
+KIND = ImportJob.Kind.LEADS
+MAX_ID = 2**63 - 1
+RECENT_JOBS = 5
+POLICY_HELP = {
+    ImportJob.DuplicatePolicy.SKIP: "Skip the row; it is listed in the rejected rows.",
+    ImportJob.DuplicatePolicy.UPDATE: "Update the existing lead with the row's filled cells.",
+    ImportJob.DuplicatePolicy.CREATE: "Create a new lead anyway.",
+}
+
+
+def _job_id(raw: int) -> int:
+    if not 0 < raw <= MAX_ID:
+        raise NotFound("Import not found.")
+    return raw
+
+
+# --- Forms (shape only) ----------------------------------------------------------------
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Spreadsheet",
+        help_text="CSV (comma, semicolon or tab separated) or XLSX, up to "
+        f"{settings.IMPORT_MAX_FILE_BYTES // (1024 * 1024)} MB and {settings.IMPORT_MAX_ROWS:,} rows.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,.xlsx,text/csv,text/plain"}),
+    )
+
+
+class ImportMappingForm(forms.Form):
+    """One choice per column of the file (which field it feeds, or none), and the duplicate policy."""
+
+    duplicate_policy = forms.ChoiceField(
+        choices=ImportJob.DuplicatePolicy.choices,
+        widget=forms.RadioSelect,
+        label="When a row duplicates an existing lead",
+    )
+
+    def __init__(self, *args, job: ImportJob, **kwargs):
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("duplicate_policy", job.duplicate_policy)
+        super().__init__(*args, **kwargs)
+        spec = spec_for(job.kind)
+        choices = [("", "— not imported —"), *((f.name, f.label) for f in spec.fields)]
+        self.columns = list(job.columns)
+        for index, column in enumerate(self.columns):
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                choices=choices, required=False, label=column, initial=job.mapping.get(column) or ""
+            )
+        self.fields["duplicate_policy"].choices = [
+            (value, f"{label}: {POLICY_HELP[value]}") for value, label in ImportJob.DuplicatePolicy.choices
+        ]
+
+    def column_fields(self):
+        return [self[f"column_{index}"] for index in range(len(self.columns))]
+
+    def mapping(self) -> dict[str, str | None]:
+        return {column: self.cleaned_data[f"column_{index}"] or None for index, column in enumerate(self.columns)}
+
+
+# --- Pages -----------------------------------------------------------------------------
+
+
+def _problems(problems: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """(label, message) for each problem of a preview row: "Email", not "email"."""
+    labels = {f.name: f.label for f in spec_for(KIND).fields} | {"duplicate": "Duplicate"}
+    return [(labels.get(name, name), message) for name, messages in problems.items() for message in messages]
+
+
+class ImportUploadView(LoginRequiredMixin, ServiceFormView):
+    template_name = "leads/imports/upload.html"
+    form_class = ImportUploadForm
+
+    def get_context_data(self, **kwargs):
+        recent = import_job_list(user=self.request.user, kind=KIND)[:RECENT_JOBS]
+        return super().get_context_data(recent=recent, spec=spec_for(KIND), **kwargs)
+
+    def perform(self, form):
+        upload = services.import_upload(actor=self.request.user, kind=KIND, file=form.cleaned_data["file"])
+        messages.success(
+            self.request,
+            f"{upload.job.file_name}: {upload.job.total:,} rows read. Check the columns, then start the import.",
+        )
+        return redirect("leads:import-detail", job_id=upload.job.pk)
+
+
+class _JobPageMixin(LoginRequiredMixin):
+    """The preview of a job waiting for confirmation, or its progress once confirmed."""
+
+    preview_template = "leads/imports/preview.html"
+    progress_template = "leads/imports/progress.html"
+
+    def job_context(self, *, form=None) -> dict:
+        preview = import_preview(user=self.request.user, kind=KIND, job_id=_job_id(self.kwargs["job_id"]))
+        if preview.job.status != ImportJob.Status.AWAITING_CONFIRM:
+            return {"job": preview.job}
+        form = form or ImportMappingForm(job=preview.job)
+        columns = preview.job.columns
+        first = preview.rows[0]["values"] if preview.rows else {}
+        return {
+            "job": preview.job,
+            "preview": preview.rows,
+            "preview_rows": [
+                (row, [row["values"].get(column, "") for column in columns], _problems(row["problems"]))
+                for row in preview.rows
+            ],
+            "mapping_rows": [(field, first.get(field.label, "")) for field in form.column_fields()],
+            "form": form,
+            "rejected_in_preview": sum(row["rejected"] for row in preview.rows),
+        }
+
+
+class ImportDetailView(_JobPageMixin, TemplateView):
+    def get(self, request, *args, **kwargs):
+        context = self.job_context()
+        awaiting = context["job"].status == ImportJob.Status.AWAITING_CONFIRM
+        self.template_name = self.preview_template if awaiting else self.progress_template
+        return self.render_to_response(self.get_context_data(**context))
+
+
+class _JobFormView(_JobPageMixin, ServiceFormView):
+    """The mapping form posted to correct the preview or to confirm; an error re-renders the preview."""
+
+    form_class = ImportMappingForm
+    template_name = "leads/imports/preview.html"
+
+    def get(self, request, *args, **kwargs):
+        return redirect("leads:import-detail", job_id=self.kwargs["job_id"])
+
+    def get_form_kwargs(self):
+        job = import_job_get(user=self.request.user, kind=KIND, job_id=_job_id(self.kwargs["job_id"]))
+        return {**super().get_form_kwargs(), "job": job}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        return {**context, **self.job_context(form=context["form"])}
+
+
+class ImportMappingView(_JobFormView):
+    def perform(self, form):
+        services.import_mapping_update(
+            actor=self.request.user, kind=KIND, job_id=_job_id(self.kwargs["job_id"]), mapping=form.mapping()
+        )
+        messages.info(self.request, "The preview is checked again with your columns.")
+        return redirect("leads:import-detail", job_id=self.kwargs["job_id"])
+
+
+class ImportConfirmView(_JobFormView):
+    def perform(self, form):
+        job = services.import_confirm(
+            actor=self.request.user,
+            kind=KIND,
+            job_id=_job_id(self.kwargs["job_id"]),
+            mapping=form.mapping(),
+            duplicate_policy=form.cleaned_data["duplicate_policy"],
+        )
+        messages.success(self.request, f"The import of {job.file_name} has started.")
+        return redirect("leads:import-detail", job_id=job.pk)
+
+
+class ImportProgressView(LoginRequiredMixin, TemplateView):
+    """The progress fragment the progress page polls; once the job ends it stops asking."""
+
+    template_name = "leads/imports/partials/progress.html"
+
+    def get(self, request, *args, **kwargs):
+        job = import_job_get(user=request.user, kind=KIND, job_id=_job_id(kwargs["job_id"]))
+        return self.render_to_response(self.get_context_data(job=job))
+
+
+class ImportRejectedView(LoginRequiredMixin, View):
+    def get(self, request, job_id: int):
+        return rejected_response(import_rejected(user=request.user, kind=KIND, job_id=_job_id(job_id)))
+
+
+class ImportHistoryView(LoginRequiredMixin, PreferredPageSizeMixin, ListView):
+    template_name = "leads/imports/history.html"
+    context_object_name = "jobs"
+
+    def get_queryset(self):
+        return import_job_list(user=self.request.user, kind=KIND)
+
+
+class LeadExportView(LoginRequiredMixin, View):
+    """The lead list as a file, with the list page's own query parameters (filters, search,
+    ordering) and `?format=csv|xlsx` (default: the user's preference)."""
+
+    def get(self, request):
+        return leads_export(user=request.user, params=request.GET, format=request.GET.get("format") or None)
+
+
+urlpatterns = [
+    path("import/", ImportUploadView.as_view(), name="import"),
+    path("import/history/", ImportHistoryView.as_view(), name="import-history"),
+    path("import/<int:job_id>/", ImportDetailView.as_view(), name="import-detail"),
+    path("import/<int:job_id>/mapping/", ImportMappingView.as_view(), name="import-mapping"),
+    path("import/<int:job_id>/confirm/", ImportConfirmView.as_view(), name="import-confirm"),
+    path("import/<int:job_id>/progress/", ImportProgressView.as_view(), name="import-progress"),
+    path("import/<int:job_id>/rejected/", ImportRejectedView.as_view(), name="import-rejected"),
+    path("export/", LeadExportView.as_view(), name="export"),
+]

@@ -40,7 +40,7 @@ def test_update_replaces_the_matrix_and_stores_only_what_differs_from_the_defaul
     matrix = notification_settings_update(
         actor=user,
         channels={
-            NotificationType.NEW_LEAD: {"in_app": True, "email": True},
+            NotificationType.HOT_LEAD: {"in_app": True, "email": True},
             NotificationType.DISPUTE: OFF,
             NotificationType.ACCOUNT: {"in_app": True, "email": True},  # the default
         },
@@ -48,15 +48,15 @@ def test_update_replaces_the_matrix_and_stores_only_what_differs_from_the_defaul
 
     # then the earlier choice went back to its default; only differences are stored
     assert matrix["assignment"] == Channels(in_app=True, email=True)
-    assert matrix["new_lead"] == Channels(in_app=True, email=True)
+    assert matrix["hot_lead"] == Channels(in_app=True, email=True)
     assert matrix["dispute"] == Channels(in_app=False, email=False)
     assert NotificationSettings.objects.get(user=user).channels == {
-        "new_lead": {"email": True},
+        "hot_lead": {"email": True},
         "dispute": {"in_app": False, "email": False},
     }
     event = Event.objects.filter(name="notifications.settings.updated").latest("id")
     assert event.actor == user
-    assert event.data == {"changed": {"assignment": ON, "new_lead": ON, "dispute": OFF}}
+    assert event.data == {"changed": {"assignment": ON, "hot_lead": ON, "dispute": OFF}}
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ def test_notification_settings_are_honoured_per_type_and_channel(user):
     assert _send(user, type=NotificationType.DISPUTE, title="A dispute was opened") is None
     assert EmailMessage.objects.get().subject == "A dispute was opened"
 
-    _send(user, type=NotificationType.NEW_LEAD, title="New lead")  # not emailed by default
+    _send(user, type=NotificationType.HOT_LEAD, title="Hot lead")  # not emailed by default
     assert EmailMessage.objects.count() == 1
 
 

@@ -6,7 +6,7 @@ from django.test import override_settings
 
 from leadnexus.celery import app
 from leadnexus.core import outbox
-from leadnexus.core.events import event_deliver, publish, subscribe
+from leadnexus.core.events import event_deliver, publish, publish_many, subscribe
 from leadnexus.core.models import Event, EventDelivery, OutboxMessage
 from leadnexus.core.testing import celery_eager
 
@@ -111,3 +111,10 @@ def test_broker_outage_keeps_the_message_and_the_resend_job_sends_it(user, monke
             assert outbox.outbox_resend() == 0  # sent rows are never sent again
     assert calls == [{"kwargs": message.kwargs}]
     assert OutboxMessage.objects.get().sent_at is not None
+
+
+def test_publish_many_stores_in_one_insert_and_delivers_each(user):
+    with transaction.atomic():
+        events = publish_many("test.widget.shipped", [{"org": user.organization, "data": {"n": n}} for n in range(3)])
+    assert [e.data["n"] for e in events] == [0, 1, 2]
+    assert sorted(received) == sorted([("in_process", e.pk) for e in events] + [("async", e.pk) for e in events])

@@ -1,0 +1,24 @@
+"""Who may manage the leads app's settings. Reads are scoped in `leads.selectors`."""
+
+from accounts.models import User
+from accounts.policy import permissions_of
+
+
+def can_manage_capture_forms(user: User) -> bool:
+    flags = permissions_of(user)
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.role == User.Role.MANAGEMENT
+        and flags["can_view_leads"]
+        and flags["can_edit_leads"]
+    )
+
+
+def can_manage_assignment_rules(user: User) -> bool:
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.role in (User.Role.MANAGEMENT, User.Role.SALES_MANAGER)
+        and all(permissions_of(user)[flag] for flag in ("can_view_leads", "can_edit_leads"))
+    )
