@@ -17,7 +17,6 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from leadnexus.core.exceptions import NotFound
 from leads.filters import LeadFilter
 from leads.imports import services
 from leads.imports.export import XLSX_TYPE, leads_export, rejected_response
@@ -25,14 +24,6 @@ from leads.imports.selectors import import_job_get, import_job_list, import_reje
 from leads.models import ImportJob, Lead
 
 KIND = ImportJob.Kind.LEADS
-MAX_ID = 2**63 - 1
-
-
-def job_id_of(raw) -> int:
-    job_id = int(raw)
-    if not 0 < job_id <= MAX_ID:
-        raise NotFound("Import not found.")
-    return job_id
 
 
 class DownloadNegotiation(BaseContentNegotiation):
@@ -185,7 +176,7 @@ class LeadImportDetailView(GenericAPIView):
 
     @extend_schema(summary="One lead import: status, progress and counts")
     def get(self, request, job_id: int):
-        job = import_job_get(user=request.user, kind=KIND, job_id=job_id_of(job_id))
+        job = import_job_get(user=request.user, kind=KIND, job_id=job_id)
         return Response(self.get_serializer(job).data)
 
 
@@ -205,7 +196,7 @@ class LeadImportConfirmView(GenericAPIView):
         serializer = ImportConfirmInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         job = services.import_confirm(
-            actor=request.user, kind=KIND, job_id=job_id_of(job_id), **serializer.validated_data
+            actor=request.user, kind=KIND, job_id=job_id, **serializer.validated_data
         )
         return Response({"id": job.pk, "status": job.status}, status=status.HTTP_202_ACCEPTED)
 
@@ -220,7 +211,7 @@ class LeadImportRejectedView(GenericAPIView):
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="CSV file")},
     )
     def get(self, request, job_id: int):
-        rejected = import_rejected(user=request.user, kind=KIND, job_id=job_id_of(job_id))
+        rejected = import_rejected(user=request.user, kind=KIND, job_id=job_id)
         return rejected_response(rejected)
 
 
@@ -252,8 +243,8 @@ class LeadExportView(GenericAPIView):
 
 api_urlpatterns = [
     path("leads/import/", LeadImportListView.as_view(), name="lead-imports"),
-    path("leads/import/<int:job_id>/", LeadImportDetailView.as_view(), name="lead-import"),
-    path("leads/import/<int:job_id>/confirm/", LeadImportConfirmView.as_view(), name="lead-import-confirm"),
-    path("leads/import/<int:job_id>/rejected/", LeadImportRejectedView.as_view(), name="lead-import-rejected"),
+    path("leads/import/<id:job_id>/", LeadImportDetailView.as_view(), name="lead-import"),
+    path("leads/import/<id:job_id>/confirm/", LeadImportConfirmView.as_view(), name="lead-import-confirm"),
+    path("leads/import/<id:job_id>/rejected/", LeadImportRejectedView.as_view(), name="lead-import-rejected"),
     path("leads/export/", LeadExportView.as_view(), name="lead-export"),
 ]

@@ -9,11 +9,10 @@ from django.db.models import QuerySet
 from accounts.models import User
 from accounts.policy import permissions_of
 from leadnexus.core.exceptions import NotFound, PermissionDenied
+from leadnexus.core.ids import is_db_id
 from leads.imports import engine
 from leads.imports.specs import spec_for
 from leads.models import ImportJob
-
-_MAX_ID = 2**63 - 1
 
 
 def import_job_list(*, user: User, kind: str) -> QuerySet[ImportJob]:
@@ -28,7 +27,7 @@ def import_job_list(*, user: User, kind: str) -> QuerySet[ImportJob]:
 
 
 def import_job_get(*, user: User, kind: str, job_id: int) -> ImportJob:
-    job = import_job_list(user=user, kind=kind).filter(pk=job_id).first() if 0 < job_id <= _MAX_ID else None
+    job = import_job_list(user=user, kind=kind).filter(pk=job_id).first() if is_db_id(job_id) else None
     if job is None:
         raise NotFound("Import not found.")
     return job

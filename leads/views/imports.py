@@ -16,7 +16,6 @@ from django.urls import path
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from leadnexus.core.exceptions import NotFound
 from leadnexus.core.views import PreferredPageSizeMixin, ServiceFormView
 from leads.imports import services
 from leads.imports.export import leads_export, rejected_response
@@ -25,19 +24,12 @@ from leads.imports.specs import spec_for
 from leads.models import ImportJob
 
 KIND = ImportJob.Kind.LEADS
-MAX_ID = 2**63 - 1
 RECENT_JOBS = 5
 POLICY_HELP = {
     ImportJob.DuplicatePolicy.SKIP: "Skip the row; it is listed in the rejected rows.",
     ImportJob.DuplicatePolicy.UPDATE: "Update the existing lead with the row's filled cells.",
     ImportJob.DuplicatePolicy.CREATE: "Create a new lead anyway.",
 }
-
-
-def _job_id(raw: int) -> int:
-    if not 0 < raw <= MAX_ID:
-        raise NotFound("Import not found.")
-    return raw
 
 
 # --- Forms (shape only) ----------------------------------------------------------------
@@ -116,7 +108,7 @@ class _JobPageMixin(LoginRequiredMixin):
     progress_template = "leads/imports/progress.html"
 
     def job_context(self, *, form=None) -> dict:
-        preview = import_preview(user=self.request.user, kind=KIND, job_id=_job_id(self.kwargs["job_id"]))
+        preview = import_preview(user=self.request.user, kind=KIND, job_id=self.kwargs["job_id"])
         if preview.job.status != ImportJob.Status.AWAITING_CONFIRM:
             return {"job": preview.job}
         form = form or ImportMappingForm(job=preview.job)
@@ -153,7 +145,7 @@ class _JobFormView(_JobPageMixin, ServiceFormView):
         return redirect("leads:import-detail", job_id=self.kwargs["job_id"])
 
     def get_form_kwargs(self):
-        job = import_job_get(user=self.request.user, kind=KIND, job_id=_job_id(self.kwargs["job_id"]))
+        job = import_job_get(user=self.request.user, kind=KIND, job_id=self.kwargs["job_id"])
         return {**super().get_form_kwargs(), "job": job}
 
     def get_context_data(self, **kwargs):
@@ -164,7 +156,7 @@ class _JobFormView(_JobPageMixin, ServiceFormView):
 class ImportMappingView(_JobFormView):
     def perform(self, form):
         services.import_mapping_update(
-            actor=self.request.user, kind=KIND, job_id=_job_id(self.kwargs["job_id"]), mapping=form.mapping()
+            actor=self.request.user, kind=KIND, job_id=self.kwargs["job_id"], mapping=form.mapping()
         )
         messages.info(self.request, "The preview is checked again with your columns.")
         return redirect("leads:import-detail", job_id=self.kwargs["job_id"])
@@ -175,7 +167,7 @@ class ImportConfirmView(_JobFormView):
         job = services.import_confirm(
             actor=self.request.user,
             kind=KIND,
-            job_id=_job_id(self.kwargs["job_id"]),
+            job_id=self.kwargs["job_id"],
             mapping=form.mapping(),
             duplicate_policy=form.cleaned_data["duplicate_policy"],
         )
@@ -189,13 +181,13 @@ class ImportProgressView(LoginRequiredMixin, TemplateView):
     template_name = "leads/imports/partials/progress.html"
 
     def get(self, request, *args, **kwargs):
-        job = import_job_get(user=request.user, kind=KIND, job_id=_job_id(kwargs["job_id"]))
+        job = import_job_get(user=request.user, kind=KIND, job_id=kwargs["job_id"])
         return self.render_to_response(self.get_context_data(job=job))
 
 
 class ImportRejectedView(LoginRequiredMixin, View):
     def get(self, request, job_id: int):
-        return rejected_response(import_rejected(user=request.user, kind=KIND, job_id=_job_id(job_id)))
+        return rejected_response(import_rejected(user=request.user, kind=KIND, job_id=job_id))
 
 
 class ImportHistoryView(LoginRequiredMixin, PreferredPageSizeMixin, ListView):
@@ -217,10 +209,10 @@ class LeadExportView(LoginRequiredMixin, View):
 urlpatterns = [
     path("import/", ImportUploadView.as_view(), name="import"),
     path("import/history/", ImportHistoryView.as_view(), name="import-history"),
-    path("import/<int:job_id>/", ImportDetailView.as_view(), name="import-detail"),
-    path("import/<int:job_id>/mapping/", ImportMappingView.as_view(), name="import-mapping"),
-    path("import/<int:job_id>/confirm/", ImportConfirmView.as_view(), name="import-confirm"),
-    path("import/<int:job_id>/progress/", ImportProgressView.as_view(), name="import-progress"),
-    path("import/<int:job_id>/rejected/", ImportRejectedView.as_view(), name="import-rejected"),
+    path("import/<id:job_id>/", ImportDetailView.as_view(), name="import-detail"),
+    path("import/<id:job_id>/mapping/", ImportMappingView.as_view(), name="import-mapping"),
+    path("import/<id:job_id>/confirm/", ImportConfirmView.as_view(), name="import-confirm"),
+    path("import/<id:job_id>/progress/", ImportProgressView.as_view(), name="import-progress"),
+    path("import/<id:job_id>/rejected/", ImportRejectedView.as_view(), name="import-rejected"),
     path("export/", LeadExportView.as_view(), name="export"),
 ]
