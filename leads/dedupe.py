@@ -104,7 +104,7 @@ def duplicates_find_many(
         return [None] * len(keys)
     candidates = (
         Lead.objects.filter(organization_id=organization_id, is_inventory=is_inventory)
-        .filter(Q(email_key__in=emails) | Q(phone_key__in=phones) | Q(name_company_key__in=names))
+        .filter(Q(email_key__any=emails) | Q(phone_key__any=phones) | Q(name_company_key__any=names))
         .exclude(pk=exclude_id)
         .only("pk", "email_key", "phone_key", "name_company_key", "deleted_at")
         # live leads first (NULLs sort last on PostgreSQL unless told), then the oldest

@@ -5,8 +5,10 @@ Plain functions on plain values, used on every create, edit and import row and b
 (`EMAIL_MX_CHECK`), which has a short timeout and degrades to "unknown".
 """
 
+import re
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 import phonenumbers
@@ -89,9 +91,8 @@ def _check_email(email: str, reasons: list[str]) -> tuple[str, bool]:
     if not email:
         reasons.append("email_missing")
         return "", False
-    try:
-        normalized = validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError:
+    normalized = _normalized_email(email)
+    if normalized is None:
         reasons.append("email_invalid")
         return email, False
     local, _, domain = normalized.rpartition("@")
@@ -109,6 +110,31 @@ def _check_email(email: str, reasons: list[str]) -> tuple[str, bool]:
         elif not mx:
             reasons.append("email_no_mx")
     return normalized, True
+
+
+# A plain ASCII dot-atom local part: for these, email-validator's answer depends only on the
+# domain, which files repeat thousands of times, so the domain is checked once (cached).
+_PLAIN_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+
+
+def _normalized_email(email: str) -> str | None:
+    """email-validator's normalised address (syntax only), or None when it is not valid."""
+    local, at, domain = email.rpartition("@")
+    if at and email.isascii() and len(email) <= 254 and len(local) <= 64 and _PLAIN_LOCAL.match(local):
+        checked_domain = _email_domain(domain)
+        return f"{local}@{checked_domain}" if checked_domain else None
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+@lru_cache(maxsize=16384)
+def _email_domain(domain: str) -> str | None:
+    try:
+        return validate_email(f"postmaster@{domain}", check_deliverability=False).domain
+    except EmailNotValidError:
+        return None
 
 
 def is_disposable_domain(domain: str) -> bool:
@@ -179,22 +205,30 @@ def _check_phone(phone: str, region: str, reasons: list[str]) -> tuple[str, bool
 def _check_website(website: str, reasons: list[str]) -> str:
     if not website:
         return ""
+    normalized = _normalized_website(website)
+    if normalized is None:
+        reasons.append("website_invalid")
+        return website
+    return normalized
+
+
+@lru_cache(maxsize=16384)
+def _normalized_website(website: str) -> str | None:
+    """The website as `https://host/path`, or None when it is not a web address. Cached: the
+    rows of one company share it."""
     candidate = website if "://" in website else f"https://{website}"
     try:
         parts = urlsplit(candidate)
     except ValueError:  # e.g. an unclosed "[" read as an IPv6 address
-        reasons.append("website_invalid")
-        return website
+        return None
     # Credentials in a company's address are a mistake or a trick, never its website.
     if "@" in parts.netloc:
-        reasons.append("website_invalid")
-        return website
+        return None
     normalized = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, ""))
     try:
         _url_validator(normalized)
     except DjangoValidationError:
-        reasons.append("website_invalid")
-        return website
+        return None
     return normalized
 
 
