@@ -16,7 +16,7 @@ from disposable_email_domains import blocklist as DISPOSABLE_DOMAINS
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
-from email_validator import EmailNotValidError, EmailUndeliverableError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, EmailUndeliverableError, validate_email
 from email_validator.deliverability import validate_email_deliverability
 
 from leadnexus.core.quotas import quota_consume
@@ -129,8 +129,17 @@ def _normalized_email(email: str) -> str | None:
         return None
 
 
+# Plain ASCII host names that email-validator accepts as they are (it would only lower-case
+# them): checked here in microseconds; anything else (punycode, reserved names, odd hyphens,
+# numeric top-level domains) goes through email-validator itself.
+_PLAIN_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:(?!..--)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{1,63}$")
+
+
 @lru_cache(maxsize=16384)
 def _email_domain(domain: str) -> str | None:
+    lowered = domain.lower()
+    if _PLAIN_DOMAIN.match(lowered) and lowered.rsplit(".", 1)[-1] not in SPECIAL_USE_DOMAIN_NAMES:
+        return lowered
     try:
         return validate_email(f"postmaster@{domain}", check_deliverability=False).domain
     except EmailNotValidError:
