@@ -8,7 +8,7 @@ from accounts.devices import Device
 from accounts.services import auth as services
 from accounts.services import mfa as mfa_services
 from accounts.services import sessions
-from leadnexus.core.api import PublicAPIView
+from leadnexus.core.api import PublicAPIView, validated
 from leadnexus.core.ratelimit import client_ip, rate_limit
 
 # --- Input ------------------------------------------------------------------------
@@ -56,12 +56,6 @@ class ResetPasswordInputSerializer(serializers.Serializer):
     new_password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 
 
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 _DETAIL = inline_serializer("Detail", {"detail": serializers.CharField()})
 
 
@@ -77,7 +71,7 @@ class RegisterView(PublicAPIView):
     )
     def post(self, request):
         rate_limit("register", client_ip(request))
-        user = services.user_register(**_valid(RegisterInputSerializer, request))
+        user = services.user_register(**validated(RegisterInputSerializer, request))
         return Response({"id": user.pk, "email": user.email}, status=status.HTTP_201_CREATED)
 
 
@@ -88,14 +82,14 @@ class VerifyEmailView(PublicAPIView):
     )
     def post(self, request):
         rate_limit("verify", client_ip(request))
-        services.email_verify(**_valid(TokenInputSerializer, request))
+        services.email_verify(**validated(TokenInputSerializer, request))
         return Response({"email_verified": True})
 
 
 class ResendVerificationView(PublicAPIView):
     @extend_schema(request=EmailInputSerializer, responses={202: _DETAIL})
     def post(self, request):
-        data = _valid(EmailInputSerializer, request)
+        data = validated(EmailInputSerializer, request)
         rate_limit("verify_resend", data["email"])
         services.email_verification_resend(email=data["email"])
         return Response(
@@ -129,7 +123,7 @@ class LoginView(PublicAPIView):
     @extend_schema(request=LoginInputSerializer, responses={200: _LOGIN_RESULT})
     def post(self, request):
         rate_limit("login", client_ip(request))
-        login = mfa_services.api_login(**_valid(LoginInputSerializer, request), device=Device.of(request))
+        login = mfa_services.api_login(**validated(LoginInputSerializer, request), device=Device.of(request))
         return _login_answer(login)
 
 
@@ -139,14 +133,14 @@ class LoginMfaView(PublicAPIView):
     @extend_schema(request=LoginMfaInputSerializer, responses={200: LoginOutputSerializer})
     def post(self, request):
         rate_limit("login", client_ip(request))
-        login = mfa_services.api_login_code(**_valid(LoginMfaInputSerializer, request), device=Device.of(request))
+        login = mfa_services.api_login_code(**validated(LoginMfaInputSerializer, request), device=Device.of(request))
         return _login_answer(login)
 
 
 class RefreshView(PublicAPIView):
     @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairOutputSerializer})
     def post(self, request):
-        tokens = sessions.jwt_refresh(**_valid(RefreshInputSerializer, request))
+        tokens = sessions.jwt_refresh(**validated(RefreshInputSerializer, request))
         return Response(TokenPairOutputSerializer(tokens).data)
 
 
@@ -154,7 +148,7 @@ class LogoutView(PublicAPIView):
     # The access token may already have expired; holding the refresh token is the proof.
     @extend_schema(request=RefreshInputSerializer, responses={204: None})
     def post(self, request):
-        sessions.api_sign_out(**_valid(RefreshInputSerializer, request))
+        sessions.api_sign_out(**validated(RefreshInputSerializer, request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -167,7 +161,7 @@ class MeView(APIView):
 class ForgotPasswordView(PublicAPIView):
     @extend_schema(request=EmailInputSerializer, responses={202: _DETAIL})
     def post(self, request):
-        data = _valid(EmailInputSerializer, request)
+        data = validated(EmailInputSerializer, request)
         rate_limit("forgot_password", data["email"])
         services.password_reset_request(email=data["email"])
         return Response(
@@ -181,7 +175,7 @@ class VerifyOtpView(PublicAPIView):
         responses={200: inline_serializer("ResetToken", {"reset_token": serializers.CharField()})},
     )
     def post(self, request):
-        data = _valid(VerifyOtpInputSerializer, request)
+        data = validated(VerifyOtpInputSerializer, request)
         rate_limit("code_check", data["email"])
         reset_token = services.password_reset_code_verify(email=data["email"], code=data["otp"])
         return Response({"reset_token": reset_token})
@@ -190,5 +184,5 @@ class VerifyOtpView(PublicAPIView):
 class ResetPasswordView(PublicAPIView):
     @extend_schema(request=ResetPasswordInputSerializer, responses={200: _DETAIL})
     def post(self, request):
-        services.password_reset_complete(**_valid(ResetPasswordInputSerializer, request))
+        services.password_reset_complete(**validated(ResetPasswordInputSerializer, request))
         return Response({"detail": "Your password has been changed. Sign in with the new one."})

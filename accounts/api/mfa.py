@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from accounts.api import auth as auth_api
 from accounts.selectors import mfa_status_of
 from accounts.services import mfa as services
+from leadnexus.core.api import validated
 
 # --- Input ------------------------------------------------------------------------
 
@@ -64,12 +65,6 @@ class MfaRequirementOutputSerializer(serializers.Serializer):
     required = serializers.BooleanField()
 
 
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 def _status(user) -> dict:
     status = mfa_status_of(user=user)
     return MfaStatusOutputSerializer(
@@ -108,7 +103,7 @@ class MfaConfirmView(APIView):
 
     @extend_schema(request=MfaConfirmInputSerializer, responses={200: RecoveryCodesOutputSerializer})
     def post(self, request):
-        codes = services.mfa_confirm(actor=request.user, **_valid(MfaConfirmInputSerializer, request))
+        codes = services.mfa_confirm(actor=request.user, **validated(MfaConfirmInputSerializer, request))
         return Response(RecoveryCodesOutputSerializer({"recovery_codes": codes}).data)
 
 
@@ -117,7 +112,7 @@ class MfaDisableView(APIView):
 
     @extend_schema(request=MfaDisableInputSerializer, responses={200: MfaStatusOutputSerializer})
     def post(self, request):
-        services.mfa_disable(actor=request.user, **_valid(MfaDisableInputSerializer, request))
+        services.mfa_disable(actor=request.user, **validated(MfaDisableInputSerializer, request))
         return Response(_status(request.user))
 
 
@@ -126,7 +121,7 @@ class MfaRecoveryCodesView(APIView):
 
     @extend_schema(request=MfaCodeInputSerializer, responses={200: RecoveryCodesOutputSerializer})
     def post(self, request):
-        codes = services.mfa_recovery_codes_regenerate(actor=request.user, **_valid(MfaCodeInputSerializer, request))
+        codes = services.mfa_recovery_codes_regenerate(actor=request.user, **validated(MfaCodeInputSerializer, request))
         return Response(RecoveryCodesOutputSerializer({"recovery_codes": codes}).data)
 
 
@@ -140,7 +135,7 @@ class MfaRequirementView(APIView):
     @extend_schema(request=MfaRequirementInputSerializer, responses={200: MfaRequirementOutputSerializer})
     def post(self, request):
         organization = services.organization_mfa_requirement_set(
-            actor=request.user, **_valid(MfaRequirementInputSerializer, request)
+            actor=request.user, **validated(MfaRequirementInputSerializer, request)
         )
         return Response(MfaRequirementOutputSerializer({"required": organization.require_mfa}).data)
 

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from accounts.models import Organization
 from accounts.selectors import organization_get, organization_seats
 from accounts.services import organization as services
+from leadnexus.core.api import validated
 
 
 class OrganizationInputSerializer(serializers.Serializer):
@@ -72,9 +73,8 @@ class OrganizationView(APIView):
         responses={200: OrganizationOutputSerializer},
     )
     def patch(self, request):
-        serializer = OrganizationInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        organization = services.organization_update(actor=request.user, changes=serializer.validated_data)
+        changes = validated(OrganizationInputSerializer, request)
+        organization = services.organization_update(actor=request.user, changes=changes)
         return Response(OrganizationOutputSerializer(organization).data)
 
 

@@ -12,6 +12,7 @@ from accounts.middleware import current_session_id
 from accounts.models import SecuritySettings, UserPreferences
 from accounts.selectors import all_preferences_of
 from accounts.services import preferences as services
+from leadnexus.core.api import validated
 from leadnexus.core.ratelimit import rate_limit
 from notifications.models import NotificationType
 from notifications.services import notification_settings_update
@@ -69,12 +70,6 @@ class AppPreferencesInputSerializer(serializers.Serializer):
     export_include_notes = serializers.BooleanField()
 
 
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 # --- Output -----------------------------------------------------------------------
 
 
@@ -111,7 +106,7 @@ class ProfileView(APIView):
 
     @extend_schema(request=ProfileInputSerializer, responses={200: UserOutputSerializer})
     def patch(self, request):
-        user = services.profile_update(actor=request.user, **_valid(ProfileInputSerializer, request))
+        user = services.profile_update(actor=request.user, **validated(ProfileInputSerializer, request))
         return Response(UserOutputSerializer(user).data)
 
 
@@ -123,7 +118,7 @@ class PasswordChangeView(APIView):
     def post(self, request):
         # Guessing the current password is guessing a sign-in: the same limit applies.
         rate_limit("login", f"password-change:{request.user.pk}")
-        data = _valid(PasswordChangeInputSerializer, request)
+        data = validated(PasswordChangeInputSerializer, request)
         ended = services.password_change(actor=request.user, keep_session_id=current_session_id(request), **data)
         return Response(
             {"detail": "Your password has been changed. Your other sign-ins have ended.", "sessions_ended": ended}
@@ -143,7 +138,7 @@ class NotificationPreferencesView(APIView):
         description="Replace my notification settings. A type left out goes back to its default.",
     )
     def put(self, request):
-        data = _valid(NotificationSettingsInputSerializer, request)
+        data = validated(NotificationSettingsInputSerializer, request)
         channels = {kind: dict(chosen) for kind, chosen in data.items()}
         matrix = notification_settings_update(actor=request.user, channels=channels)
         return Response(NotificationSettingsOutputSerializer(matrix).data)
@@ -152,14 +147,16 @@ class NotificationPreferencesView(APIView):
 class SecurityPreferencesView(APIView):
     @extend_schema(request=SecuritySettingsInputSerializer, responses={200: SecuritySettingsOutputSerializer})
     def put(self, request):
-        row = services.security_settings_update(actor=request.user, **_valid(SecuritySettingsInputSerializer, request))
+        row = services.security_settings_update(
+            actor=request.user, **validated(SecuritySettingsInputSerializer, request)
+        )
         return Response(SecuritySettingsOutputSerializer(row).data)
 
 
 class AppPreferencesView(APIView):
     @extend_schema(request=AppPreferencesInputSerializer, responses={200: AppPreferencesOutputSerializer})
     def put(self, request):
-        row = services.preferences_update(actor=request.user, **_valid(AppPreferencesInputSerializer, request))
+        row = services.preferences_update(actor=request.user, **validated(AppPreferencesInputSerializer, request))
         return Response(AppPreferencesOutputSerializer(row).data)
 
 

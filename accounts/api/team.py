@@ -1,7 +1,7 @@
 """The team through the API: a management user's sub-users (`/api/profile/sub-users/`)."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -11,6 +11,7 @@ from accounts.models import User
 from accounts.policy import permissions_of
 from accounts.selectors import sub_user_get, sub_user_list
 from accounts.services import team as services
+from leadnexus.core.api import ServiceViewSet
 
 # --- Input ---------------------------------------------------------------------------
 
@@ -76,12 +77,6 @@ class SubUserOutputSerializer(serializers.ModelSerializer):
         return not member.has_usable_password()
 
 
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 # --- Views ---------------------------------------------------------------------------
 
 
@@ -106,15 +101,13 @@ class SubUserViewSet(
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    ServiceViewSet,
 ):
     """The team, for its management users; everyone else is refused (403)."""
 
     serializer_class = SubUserOutputSerializer
     # Names the model for schema introspection only: get_queryset() scopes every request.
     queryset = User.objects.none()
-    lookup_value_regex = r"\d+"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     search_fields = ["email", "full_name"]
     ordering_fields = ["email", "full_name", "date_joined", "last_login"]
     filterset_fields = ["role", "is_active"]
@@ -123,22 +116,18 @@ class SubUserViewSet(
         return sub_user_list(user=self.request.user)
 
     def get_object(self):
-        return sub_user_get(user=self.request.user, member_id=int(self.kwargs["pk"]))
+        return sub_user_get(user=self.request.user, member_id=self.object_id)
 
     def create(self, request, *args, **kwargs):
-        member = services.sub_user_create(actor=request.user, **_valid(SubUserCreateInputSerializer, request))
-        return Response(SubUserOutputSerializer(member).data, status=status.HTTP_201_CREATED)
+        member = services.sub_user_create(actor=request.user, **self.validated(SubUserCreateInputSerializer))
+        return self.respond(member, status=201)
 
     def partial_update(self, request, *args, **kwargs):
-        member = services.sub_user_update(
-            actor=request.user,
-            member_id=int(kwargs["pk"]),
-            changes=_valid(SubUserUpdateInputSerializer, request),
-        )
-        return Response(SubUserOutputSerializer(member).data)
+        changes = self.validated(SubUserUpdateInputSerializer)
+        return self.respond(services.sub_user_update(actor=request.user, member_id=self.object_id, changes=changes))
 
     def destroy(self, request, *args, **kwargs):
-        services.sub_user_delete(actor=request.user, member_id=int(kwargs["pk"]))
+        services.sub_user_delete(actor=request.user, member_id=self.object_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -148,10 +137,10 @@ class SubUserViewSet(
     )
     @action(detail=True, methods=["patch"])
     def permissions(self, request, pk=None):
-        member = services.sub_user_permissions_update(
-            actor=request.user, member_id=int(pk), flags=_valid(SubUserPermissionsInputSerializer, request)
+        flags = self.validated(SubUserPermissionsInputSerializer)
+        return self.respond(
+            services.sub_user_permissions_update(actor=request.user, member_id=self.object_id, flags=flags)
         )
-        return Response(SubUserOutputSerializer(member).data)
 
     @extend_schema(
         summary="Email a fresh invitation to a member who has not set a password yet",
@@ -160,8 +149,7 @@ class SubUserViewSet(
     )
     @action(detail=True, methods=["post"], url_path="resend-invitation")
     def resend_invitation(self, request, pk=None):
-        member = services.sub_user_invitation_resend(actor=request.user, member_id=int(pk))
-        return Response(SubUserOutputSerializer(member).data)
+        return self.respond(services.sub_user_invitation_resend(actor=request.user, member_id=self.object_id))
 
 
 router = SimpleRouter()

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from accounts.models import ApiToken
 from accounts.selectors import api_token_list
 from accounts.services.tokens import api_token_create, api_token_revoke
+from leadnexus.core.api import validated
 
 
 class ApiTokenOutputSerializer(serializers.ModelSerializer):
@@ -42,9 +43,7 @@ class ApiTokenListView(APIView):
 
     @extend_schema(request=ApiTokenInputSerializer, responses={201: ApiTokenCreatedOutputSerializer})
     def post(self, request):
-        serializer = ApiTokenInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        issued = api_token_create(actor=request.user, **serializer.validated_data)
+        issued = api_token_create(actor=request.user, **validated(ApiTokenInputSerializer, request))
         issued.token.key = issued.key
         return Response(ApiTokenCreatedOutputSerializer(issued.token).data, status=status.HTTP_201_CREATED)
 

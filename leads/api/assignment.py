@@ -2,12 +2,13 @@
 leads reads them; management and sales managers change them (others get 403)."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from accounts.models import User
 from accounts.selectors import user_list
+from leadnexus.core.api import ServiceViewSet
 from leadnexus.core.fields import ScopedPrimaryKeyRelatedField
 from leads import selectors
 from leads.models import AssignmentRule
@@ -120,13 +121,11 @@ class AssignmentRuleViewSet(
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    ServiceViewSet,
 ):
     serializer_class = AssignmentRuleOutputSerializer
     # Names the model for schema introspection only: get_queryset() scopes every request.
     queryset = AssignmentRule.objects.none()
-    lookup_value_regex = r"\d+"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filterset_fields = ["is_active", "mode"]
     search_fields = ["name"]
     ordering_fields = ["priority", "name", "created_at"]
@@ -136,25 +135,20 @@ class AssignmentRuleViewSet(
         return selectors.assignment_rule_list(user=self.request.user)
 
     def get_object(self):
-        return selectors.assignment_rule_get(user=self.request.user, rule_id=int(self.kwargs["pk"]))
-
-    def _input(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return _arguments(serializer.validated_data)
+        return selectors.assignment_rule_get(user=self.request.user, rule_id=self.object_id)
 
     def create(self, request, *args, **kwargs):
-        rule = services.assignment_rule_create(actor=request.user, **self._input(AssignmentRuleInputSerializer))
-        return Response(AssignmentRuleOutputSerializer(rule).data, status=status.HTTP_201_CREATED)
+        arguments = _arguments(self.validated(AssignmentRuleInputSerializer))
+        return self.respond(services.assignment_rule_create(actor=request.user, **arguments), status=201)
 
     def partial_update(self, request, *args, **kwargs):
-        rule = services.assignment_rule_update(
-            actor=request.user, rule_id=int(kwargs["pk"]), changes=self._input(AssignmentRuleUpdateInputSerializer)
+        changes = _arguments(self.validated(AssignmentRuleUpdateInputSerializer))
+        return self.respond(
+            services.assignment_rule_update(actor=request.user, rule_id=self.object_id, changes=changes)
         )
-        return Response(AssignmentRuleOutputSerializer(rule).data)
 
     def destroy(self, request, *args, **kwargs):
-        services.assignment_rule_delete(actor=request.user, rule_id=int(kwargs["pk"]))
+        services.assignment_rule_delete(actor=request.user, rule_id=self.object_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

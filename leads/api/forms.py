@@ -6,7 +6,7 @@ from django.http import FileResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.selectors import user_list
-from leadnexus.core.api import PublicAPIView
+from leadnexus.core.api import PublicAPIView, ServiceViewSet, validated
 from leadnexus.core.exceptions import NotFound
 from leadnexus.core.fields import ScopedPrimaryKeyRelatedField
 from leadnexus.core.ratelimit import client_ip
@@ -207,13 +207,11 @@ class CaptureFormViewSet(
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    ServiceViewSet,
 ):
     serializer_class = CaptureFormOutputSerializer
     # Names the model for schema introspection only: get_queryset() scopes every request.
     queryset = CaptureForm.objects.none()
-    lookup_value_regex = r"\d+"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filterset_fields = ["is_active", "allow_attachment"]
     search_fields = ["name", "slug"]
     ordering_fields = ["name", "created_at"]
@@ -223,25 +221,18 @@ class CaptureFormViewSet(
         return selectors.capture_form_list(user=self.request.user)
 
     def get_object(self):
-        return selectors.capture_form_get(user=self.request.user, form_id=int(self.kwargs["pk"]))
-
-    def _input(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return _arguments(serializer.validated_data)
+        return selectors.capture_form_get(user=self.request.user, form_id=self.object_id)
 
     def create(self, request, *args, **kwargs):
-        form = services.capture_form_create(actor=request.user, **self._input(CaptureFormInputSerializer))
-        return Response(CaptureFormOutputSerializer(form).data, status=status.HTTP_201_CREATED)
+        arguments = _arguments(self.validated(CaptureFormInputSerializer))
+        return self.respond(services.capture_form_create(actor=request.user, **arguments), status=201)
 
     def partial_update(self, request, *args, **kwargs):
-        form = services.capture_form_update(
-            actor=request.user, form_id=int(kwargs["pk"]), changes=self._input(CaptureFormUpdateInputSerializer)
-        )
-        return Response(CaptureFormOutputSerializer(form).data)
+        changes = _arguments(self.validated(CaptureFormUpdateInputSerializer))
+        return self.respond(services.capture_form_update(actor=request.user, form_id=self.object_id, changes=changes))
 
     def destroy(self, request, *args, **kwargs):
-        services.capture_form_delete(actor=request.user, form_id=int(kwargs["pk"]))
+        services.capture_form_delete(actor=request.user, form_id=self.object_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -304,9 +295,7 @@ class PublicSubmitView(PublicAPIView):
     )
     def post(self, request, slug: str):
         services.submission_size_check(content_length=request.META.get("CONTENT_LENGTH"))
-        serializer = SubmissionInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = dict(validated(SubmissionInputSerializer, request))
         attachment = data.pop("attachment", None)
         receipt = services.submission_receive(
             slug=slug,

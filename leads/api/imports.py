@@ -17,6 +17,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from leadnexus.core.api import validated
 from leads.filters import LeadFilter
 from leads.imports import services
 from leads.imports.export import XLSX_TYPE, leads_export, rejected_response
@@ -161,9 +162,8 @@ class LeadImportListView(GenericAPIView):
         responses={201: ImportUploadOutputSerializer},
     )
     def post(self, request):
-        serializer = ImportUploadInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        upload = services.import_upload(actor=request.user, kind=KIND, file=serializer.validated_data["file"])
+        file = validated(ImportUploadInputSerializer, request)["file"]
+        upload = services.import_upload(actor=request.user, kind=KIND, file=file)
         upload.job.preview = upload.preview
         data = ImportUploadOutputSerializer(upload.job, context={"request": request}).data
         return Response(data, status=status.HTTP_201_CREATED)
@@ -193,11 +193,8 @@ class LeadImportConfirmView(GenericAPIView):
         responses={202: ImportConfirmOutputSerializer},
     )
     def post(self, request, job_id: int):
-        serializer = ImportConfirmInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        job = services.import_confirm(
-            actor=request.user, kind=KIND, job_id=job_id, **serializer.validated_data
-        )
+        options = validated(ImportConfirmInputSerializer, request)
+        job = services.import_confirm(actor=request.user, kind=KIND, job_id=job_id, **options)
         return Response({"id": job.pk, "status": job.status}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from leadnexus.core.api import validated
 from leadnexus.core.ids import IdField
 from leads.api.records import LeadOutputSerializer, lead_id_of
 from leads.services.merge import FIELD_LABELS, MERGE_FIELDS, OTHER, THIS, lead_merge
@@ -69,9 +70,7 @@ class LeadMergeView(APIView):
     )
     def post(self, request, lead_id: int):
         lead_id = lead_id_of(lead_id)
-        serializer = LeadMergeInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(LeadMergeInputSerializer, request)
         lead = lead_merge(
             actor=request.user, lead_id=lead_id, other_id=data["other_id"], fields=data.get("fields") or {}
         )

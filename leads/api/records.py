@@ -17,6 +17,7 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.models import User
 from accounts.selectors import user_list
+from leadnexus.core.api import validated
 from leadnexus.core.fields import ScopedPrimaryKeyRelatedField
 from leadnexus.core.ids import IdField, id_of, is_db_id
 from leadnexus.core.models import Event
@@ -319,12 +320,6 @@ _DELETED = OpenApiParameter(
 )
 
 
-def _valid(serializer_class, request, **context) -> dict:
-    serializer = serializer_class(data=request.data, context={"request": request, **context})
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 @extend_schema_view(
     list=extend_schema(summary="List the leads I may see", parameters=[_DELETED]),
     retrieve=extend_schema(summary="One lead"),
@@ -386,7 +381,7 @@ class LeadViewSet(
         return lead_get(user=self.request.user, lead_id=lead_id_of(self.kwargs["pk"]))
 
     def create(self, request, *args, **kwargs):
-        data = dict(_valid(LeadCreateInputSerializer, request))
+        data = dict(validated(LeadCreateInputSerializer, request))
         assignee = data.pop("assigned_to", None)
         result = services.lead_create(
             actor=request.user,
@@ -398,7 +393,7 @@ class LeadViewSet(
 
     def partial_update(self, request, *args, **kwargs):
         lead_id = lead_id_of(kwargs["pk"])
-        data = dict(_valid(LeadUpdateInputSerializer, request))
+        data = dict(validated(LeadUpdateInputSerializer, request))
         moves = {}
         if "status" in data:
             moves["status"] = data.pop("status")
@@ -444,7 +439,7 @@ class LeadViewSet(
     )
     @action(detail=False, methods=["post"], filter_backends=[])
     def bulk(self, request):
-        data = _valid(LeadBulkInputSerializer, request)
+        data = validated(LeadBulkInputSerializer, request)
         if data["action"] == BulkAction.EXPORT:
             # Only the selected leads the caller may see; `can_export` is checked by the export.
             selection = lead_list(user=request.user).filter(pk__in=data["ids"])

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from leadnexus.core.api import validated
 from leads.models import Lead
 from leads.validation import REASONS, contacts_check
 
@@ -110,9 +111,7 @@ class LeadValidateView(APIView):
         ],
     )
     def post(self, request):
-        serializer = ValidateInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated(ValidateInputSerializer, request)
         if "items" in data:
             checks = contacts_check(actor=request.user, items=data["items"])
             return Response({"items": ValidateResultOutputSerializer(checks, many=True).data})
