@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
@@ -280,6 +281,11 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
 # MX look-ups call out to DNS, so they are off unless turned on.
 EMAIL_MX_CHECK = env.bool("EMAIL_MX_CHECK", default=False)
 EMAIL_MX_TIMEOUT = env.int("EMAIL_MX_TIMEOUT_SECONDS", default=3)
+
+# --- Marketplace ---------------------------------------------------------------
+# Valid leads scoring at least this, from verified vendors, are approved without review
+# (unset: every listing waits for staff).
+LISTING_AUTO_APPROVE_SCORE = env.int("LISTING_AUTO_APPROVE_SCORE", default=None)
 
 # --- Internationalisation and money -----------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.urls import api_urlpatterns as accounts_api
 from leads.urls import api_urlpatterns as leads_api
+from marketplace.urls import api_urlpatterns as marketplace_api
 from leads.views.forms import public_urlpatterns as capture_form_pages
 from notifications.urls import api_urlpatterns as notifications_api
 
@@ -14,6 +15,7 @@ api_urlpatterns = [
     *accounts_api,
     *notifications_api,
     *leads_api,
+    *marketplace_api,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's page carries one inline <style>; its scripts load as files.
     path(
@@ -33,6 +35,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("dashboard/", include("analytics.urls")),
     path("leads/", include("leads.urls")),
+    path("marketplace/", include("marketplace.urls")),
     path("f/", include((capture_form_pages, "capture"))),
 ]
 

@@ -1,0 +1,182 @@
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import F, Q
+
+# The catalog: what buyers may see and sort on.
+CATALOG = Q(approval_status="approved", status="available")
+
+
+class Listing(models.Model):
+    """One lead offered for sale: an inventory lead of the vendor, priced, sold once
+    (exclusive) or up to `max_sales` times. The catalog reads only this table: what it
+    filters and sorts on is copied here and kept current by the services that change it."""
+
+    class ApprovalStatus(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available"
+        SOLD_OUT = "sold_out", "Sold out"
+        WITHDRAWN = "withdrawn"
+
+    vendor = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="listings")
+    lead = models.OneToOneField("leads.Lead", on_delete=models.PROTECT, related_name="listing")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    upload = models.ForeignKey(
+        "leads.ImportJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="listings"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    industry = models.CharField(max_length=100, blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    employee_count = models.PositiveIntegerField(null=True, blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default=settings.CURRENCY)
+    exclusive = models.BooleanField(default=True)
+    max_sales = models.PositiveSmallIntegerField(default=1)
+    sold_count = models.PositiveSmallIntegerField(default=0)
+    reserved_count = models.PositiveSmallIntegerField(default=0)
+    approval_status = models.CharField(max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.AVAILABLE)
+    rejection_reason = models.TextField(blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lead_score = models.PositiveSmallIntegerField(default=0)
+    validation_status = models.CharField(max_length=8, default="pending")
+    # Null: "not rated" (too few sales to judge).
+    vendor_quality = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    search_vector = SearchVectorField(null=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_sales__gte=F("sold_count") + F("reserved_count")), name="listing_no_oversell"
+            ),
+            models.CheckConstraint(condition=~Q(exclusive=True) | Q(max_sales=1), name="listing_exclusive_sells_once"),
+            models.CheckConstraint(condition=Q(max_sales__gte=1), name="listing_sells_at_least_once"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="listing_price_positive"),
+        ]
+        indexes = [
+            # Keyset pages of the catalog: one index per whitelisted ordering, on (value, id);
+            # each serves both directions.
+            models.Index(fields=["lead_score", "id"], name="catalog_score_idx", condition=CATALOG),
+            models.Index(fields=["price", "id"], name="catalog_price_idx", condition=CATALOG),
+            models.Index(fields=["created_at", "id"], name="catalog_created_idx", condition=CATALOG),
+            models.Index(fields=["vendor", "-created_at"], name="listing_vendor_idx"),
+            models.Index(fields=["approval_status", "created_at"], name="listing_review_queue_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def remaining(self) -> int:
+        return max(self.max_sales - self.sold_count - self.reserved_count, 0)
+
+
+class Purchase(models.Model):
+    """A buyer organization's purchase of a listing; its lead is delivered into the buyer's
+    own leads. An organization buys a listing at most once."""
+
+    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="purchases")
+    buyer = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="purchases")
+    purchased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default=settings.CURRENCY)
+    delivered_lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
+    )
+    dispute_deadline = models.DateTimeField(null=True, blank=True)
+    purchased_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-purchased_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["listing", "buyer"], name="purchase_once_per_buyer")]
+
+    def __str__(self):
+        return f"{self.listing} bought by {self.buyer_id}"
+
+
+class RevealLog(models.Model):
+    """Each time full contact data of a listing was shown to someone (audit)."""
+
+    class Context(models.TextChoices):
+        API = "api"
+        PAGE = "page"
+        EXPORT = "export"
+        EMAIL = "email"
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="reveals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    context = models.CharField(max_length=6, choices=Context.choices)
+    revealed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-revealed_at", "-id"]
+        indexes = [models.Index(fields=["listing", "-revealed_at"], name="reveal_listing_idx")]
+
+    def __str__(self):
+        return f"Listing {self.listing_id} revealed to {self.user_id}"
+
+
+class SearchGoal(models.Model):
+    """A business goal typed in plain words and the search strategy read from it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="search_goals")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    goal = models.CharField(max_length=500)
+    strategy = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.goal
+
+
+class SavedSearch(models.Model):
+    """Catalog filters a buyer keeps; newly approved listings that match are announced."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_searches")
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    filters = models.JSONField(default=dict)
+    notify = models.BooleanField(default=True)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class SavedSearchMatch(models.Model):
+    """A listing that matched a saved search when it was approved: announced once."""
+
+    saved_search = models.ForeignKey(SavedSearch, on_delete=models.CASCADE, related_name="matches")
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="+")
+    matched_at = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-matched_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["saved_search", "listing"], name="saved_search_match_once")]
+
+    def __str__(self):
+        return f"Listing {self.listing_id} matched {self.saved_search_id}"

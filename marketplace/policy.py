@@ -1,0 +1,17 @@
+"""Who sees a listing's contacts unmasked: its vendor, staff, and an organization that bought
+it. Everyone else (other buyers, anonymous visitors) sees the masked values."""
+
+from accounts.models import User
+from accounts.policy import permissions_of
+from marketplace.models import Listing
+
+
+def reveals_contacts(*, user: User, listing: Listing, bought: bool) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or listing.vendor_id == user.organization_id or bought
+
+
+def can_sell(user: User) -> bool:
+    """List leads and upload files: a member of a vendor organization with `can_sell`."""
+    return user.is_authenticated and user.organization.is_vendor and permissions_of(user)["can_sell"]
