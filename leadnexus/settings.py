@@ -260,6 +260,7 @@ CELERY_BEAT_SCHEDULE = {
     "leads-purge": {"task": "leads.tasks.leads_purge", "schedule": 6 * 3600.0},
     "leads-rescore": {"task": "leads.tasks.leads_rescore", "schedule": 24 * 3600.0},
     "imports-resume-stale": {"task": "leads.imports.tasks.imports_resume_stale", "schedule": 120.0},
+    "saved-searches-notify": {"task": "marketplace.tasks.saved_searches_notify", "schedule": 300.0},
 }
 OUTBOX_RESEND_AFTER = timedelta(seconds=env.int("OUTBOX_RESEND_AFTER_SECONDS", default=120))
 IDEMPOTENCY_TTL = timedelta(hours=24)

@@ -1,0 +1,1 @@
+"""Subscribers of this app to domain events."""

@@ -1,0 +1,1 @@
+"""The listing import spec for the leads import engine."""
