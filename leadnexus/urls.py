@@ -7,8 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.urls import api_urlpatterns as accounts_api
 from leads.urls import api_urlpatterns as leads_api
-from marketplace.urls import api_urlpatterns as marketplace_api
 from leads.views.forms import public_urlpatterns as capture_form_pages
+from marketplace.urls import api_urlpatterns as marketplace_api
 from notifications.urls import api_urlpatterns as notifications_api
 
 api_urlpatterns = [
