@@ -6,6 +6,7 @@ from the listing's own contact data or copied from one of the vendor's CRM leads
 catalog filters and sorts on is copied onto the listing and kept current here.
 """
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -18,13 +19,13 @@ from accounts.models import User
 from leadnexus.core.events import publish
 from leadnexus.core.exceptions import Conflict, IllegalTransition, PermissionDenied, ValidationFailed
 from leads.cleaning import LEAD_FIELDS, apply_clean, lead_clean
-from leads.dedupe import duplicate_find
 from leads.models import Lead
 from leads.scoring import score_lead
 from leads.selectors import lead_get
 from marketplace.models import Listing
 from marketplace.policy import can_sell
 from marketplace.selectors import listing_for_review, listing_for_vendor
+from marketplace.services.inventory import live_twin_find
 from notifications.models import NotificationType
 from notifications.services import notification_send
 
@@ -32,6 +33,10 @@ SEARCH_CONFIG = "english"
 MAX_PRICE = Decimal("100000.00")
 MAX_SALES = 1000
 LISTING_FIELDS = ("title", "description", "industry", "price", "exclusive", "max_sales")
+_YES = ("1", "true", "yes", "y", "on", "x", "exclusive")
+_NO = ("", "0", "false", "no", "n", "off", "none")
+# "$1,200.00", "1 200", "120 USD": what people type around an amount.
+_AMOUNT_NOISE = re.compile(r"[\s,$_]|usd$", re.IGNORECASE)
 
 
 def _require_seller(actor: User) -> None:
@@ -59,16 +64,24 @@ def listing_terms_clean(data: dict, *, partial: bool = False) -> tuple[dict, dic
     if not partial and not values.get("title"):
         problem("title", "Give the listing a title.")
     if "price" in data or not partial:
+        text = _AMOUNT_NOISE.sub("", str(data.get("price") if data.get("price") is not None else ""))
         try:
-            price = Decimal(str(data.get("price", "")).strip().lstrip("$")).quantize(Decimal("0.01"))
+            price = Decimal(text)
+            # NaN and infinities are Decimals too, but not prices.
+            price = price.quantize(Decimal("0.01")) if price.is_finite() else None
         except (InvalidOperation, ValueError):
-            problem("price", "Not an amount.")
+            price = None
+        if price is None:
+            problem("price", "Not an amount." if text else "Give the listing a price.")
+        elif not Decimal("0.01") <= price <= MAX_PRICE:
+            problem("price", f"The price must be between 0.01 and {MAX_PRICE}.")
         else:
-            if not Decimal("0.01") <= price <= MAX_PRICE:
-                problem("price", f"The price must be between 0.01 and {MAX_PRICE}.")
             values["price"] = price
     if "exclusive" in data or not partial:
-        values["exclusive"] = str(data.get("exclusive", True)).strip().lower() in ("1", "true", "yes", "y", "on")
+        answer = str(data.get("exclusive", True)).strip().lower()
+        if answer not in _YES + _NO:
+            problem("exclusive", "Say yes or no.")
+        values["exclusive"] = answer in _YES
     if "max_sales" in data or not partial:
         raw = data.get("max_sales") or 1
         try:
@@ -84,7 +97,7 @@ def listing_terms_clean(data: dict, *, partial: bool = False) -> tuple[dict, dic
     return values, problems
 
 
-def _copy_lead_facts(listing: Listing, lead: Lead) -> None:
+def lead_facts_copy(listing: Listing, lead: Lead) -> None:
     """What the catalog filters and sorts on, kept on the listing itself."""
     listing.industry = listing.industry or lead.industry
     listing.location = lead.location
@@ -106,13 +119,13 @@ def _inventory_lead(actor: User, clean, *, source_lead: Lead | None = None) -> L
 
 
 def _listed_already(actor: User, clean) -> None:
-    match = duplicate_find(organization_id=actor.organization_id, keys=clean.keys, is_inventory=True)
-    if match is not None and match.certain and not match.deleted:
-        live = Listing.objects.filter(lead_id=match.lead_id).exclude(status=Listing.Status.WITHDRAWN).exists()
-        if live:
-            raise Conflict(
-                "This person is already in one of your live listings.", details={"duplicate_of": match.lead_id}
-            )
+    """The same person in another live listing of the vendor (withdrawn ones do not count)."""
+    twin = live_twin_find(organization_id=actor.organization_id, keys=clean.keys)
+    if twin is not None and twin.certain:
+        raise Conflict(
+            f"This person is already in one of your live listings (listing {twin.listing_id}).",
+            details={"duplicate_of": twin.listing_id},
+        )
 
 
 def listing_create(*, actor: User, data: dict, upload=None) -> Listing:
@@ -150,7 +163,7 @@ def listing_create_from_lead(*, actor: User, lead_id: int, data: dict) -> Listin
 
 def _listing_save(actor: User, lead: Lead, terms: dict, *, upload=None) -> Listing:
     listing = Listing(vendor_id=actor.organization_id, lead=lead, created_by=actor, upload=upload, **terms)
-    _copy_lead_facts(listing, lead)
+    lead_facts_copy(listing, lead)
     listing.save()
     publish("marketplace.listing.created", actor=actor, org=actor.organization_id, subject=listing)
     if auto_approvable(listing):
@@ -171,10 +184,13 @@ def auto_approvable(listing: Listing) -> bool:
 
 
 def listing_update(*, actor: User, listing_id: int, changes: dict) -> Listing:
-    """The vendor edits title, description, industry and price while nothing is sold or reserved."""
+    """The vendor edits title, description, industry and price while nothing is sold or reserved.
+    A rejected listing that is edited goes back to the review queue."""
     _require_seller(actor)
     editable = {name: changes[name] for name in ("title", "description", "industry", "price") if name in changes}
     values, problems = listing_terms_clean(editable, partial=True)
+    if "title" in values and not values["title"]:
+        problems.setdefault("title", []).append("Give the listing a title.")
     if problems:
         raise ValidationFailed("Some fields are not valid: " + ", ".join(problems) + ".", details=problems)
     with transaction.atomic():
@@ -183,10 +199,22 @@ def listing_update(*, actor: User, listing_id: int, changes: dict) -> Listing:
             raise Conflict("A listing that has sold (or is being bought) can no longer be edited.")
         if listing.status == Listing.Status.WITHDRAWN:
             raise Conflict("This listing was withdrawn.")
-        changed = {name: [str(getattr(listing, name)), str(value)] for name, value in values.items()}
+        changed = {
+            name: [str(getattr(listing, name)), str(value)]
+            for name, value in values.items()
+            if getattr(listing, name) != value
+        }
+        if not changed:
+            return listing
         for name, value in values.items():
             setattr(listing, name, value)
-        listing.save()
+        fields = [*values, "updated_at"]
+        if listing.approval_status == Listing.ApprovalStatus.REJECTED:
+            # Edited after a rejection: staff look at it again (never approved automatically).
+            changed["approval_status"] = [listing.approval_status, Listing.ApprovalStatus.PENDING]
+            listing.approval_status = Listing.ApprovalStatus.PENDING
+            fields.append("approval_status")
+        listing.save(update_fields=fields)
         publish("marketplace.listing.updated", actor=actor, org=listing.vendor_id, subject=listing, data=changed)
         if listing.approval_status == Listing.ApprovalStatus.APPROVED:
             listings_search_index([listing.pk])
@@ -194,6 +222,7 @@ def listing_update(*, actor: User, listing_id: int, changes: dict) -> Listing:
 
 
 def listing_withdraw(*, actor: User, listing_id: int) -> Listing:
+    """Take a listing off the market (any approval status); withdrawing twice changes nothing."""
     _require_seller(actor)
     with transaction.atomic():
         listing = listing_for_vendor(user=actor, listing_id=listing_id, lock=True)
@@ -201,16 +230,29 @@ def listing_withdraw(*, actor: User, listing_id: int) -> Listing:
             return listing
         if listing.reserved_count:
             raise Conflict("A buyer is paying for this listing right now. Try again in a few minutes.")
+        before = listing.status
         listing.status = Listing.Status.WITHDRAWN
         listing.save(update_fields=["status", "updated_at"])
-        publish("marketplace.listing.withdrawn", actor=actor, org=listing.vendor_id, subject=listing)
+        publish(
+            "marketplace.listing.withdrawn",
+            actor=actor,
+            org=listing.vendor_id,
+            subject=listing,
+            data={"from": before, "to": listing.status},
+        )
     return listing
+
+
+def _not_own(actor: User, listing: Listing) -> None:
+    if listing.vendor_id == actor.organization_id:
+        raise PermissionDenied("Nobody reviews their own organization's listings.")
 
 
 def listing_approve(*, actor: User, listing_id: int) -> Listing:
     _require_staff(actor)
     with transaction.atomic():
         listing = listing_for_review(listing_id=listing_id, lock=True)
+        _not_own(actor, listing)
         return _review(listing, approved=True, reviewer=actor, reason="")
 
 
@@ -221,19 +263,26 @@ def listing_reject(*, actor: User, listing_id: int, reason: str) -> Listing:
         raise ValidationFailed("Say why the listing is rejected.", details={"reason": ["This field is required."]})
     with transaction.atomic():
         listing = listing_for_review(listing_id=listing_id, lock=True)
+        _not_own(actor, listing)
         return _review(listing, approved=False, reviewer=actor, reason=reason[:2000])
 
 
 def _review(listing: Listing, *, approved: bool, reviewer: User | None, reason: str) -> Listing:
+    """The approval state machine: pending → approved | rejected (an edit sends a rejected
+    listing back to pending, see `listing_update`); anything else is an illegal transition."""
     if listing.approval_status != Listing.ApprovalStatus.PENDING:
         raise IllegalTransition(f"This listing was already {listing.approval_status}.")
+    before = listing.approval_status
     listing.approval_status = Listing.ApprovalStatus.APPROVED if approved else Listing.ApprovalStatus.REJECTED
     listing.rejection_reason = reason
     listing.reviewed_at = timezone.now()
     listing.reviewed_by = reviewer
     listing.save(update_fields=["approval_status", "rejection_reason", "reviewed_at", "reviewed_by", "updated_at"])
     name = "marketplace.listing.approved" if approved else "marketplace.listing.rejected"
-    publish(name, actor=reviewer, org=listing.vendor_id, subject=listing, data={"reason": reason} if reason else {})
+    data = {"from": before, "to": listing.approval_status, **({"reason": reason} if reason else {})}
+    if reviewer is None:
+        data["automatic"] = True
+    publish(name, actor=reviewer, org=listing.vendor_id, subject=listing, data=data)
     if approved:
         listings_search_index([listing.pk])
     _tell_vendor(listing, approved=approved)
@@ -250,7 +299,11 @@ def _tell_vendor(listing: Listing, *, approved: bool) -> None:
             type=NotificationType.PURCHASE_SALE,
             title=title[:200],
             message=message,
-            link=f"/marketplace/listings/{listing.pk}/",
+            link=(
+                f"/marketplace/listings/{listing.pk}/"
+                if approved
+                else f"/marketplace/my-listings/?approval_status={listing.approval_status}"
+            ),
         )
 
 

@@ -2,10 +2,10 @@ from decimal import Decimal
 
 import factory
 
-from accounts.tests.factories import OrganizationFactory
+from accounts.tests.factories import OrganizationFactory, UserFactory
 from leads.models import Lead
 from leads.tests.factories import LeadFactory
-from marketplace.models import Listing, Purchase
+from marketplace.models import Listing, Purchase, SavedSearch
 
 
 class VendorFactory(OrganizationFactory):
@@ -44,3 +44,47 @@ class PurchaseFactory(factory.django.DjangoModelFactory):
     listing = factory.SubFactory(ListingFactory)
     buyer = factory.SubFactory(OrganizationFactory)
     price = factory.SelfAttribute("listing.price")
+
+
+class ContactListingFactory(ListingFactory):
+    """An approved listing whose lead has every masked field filled in: Jane Smith of
+    Acme Inc., jane@acme.com, +1 415 555 4567, www.acme.com."""
+
+    lead = factory.LazyAttribute(
+        lambda o: LeadFactory(
+            organization=o.vendor,
+            is_inventory=True,
+            source=Lead.Source.LISTING,
+            first_name="Jane",
+            last_name="Smith",
+            email="jane@acme.com",
+            phone="+1 415 555 4567",
+            company="Acme Inc.",
+            website="www.acme.com",
+        )
+    )
+
+
+class VendorUserFactory(UserFactory):
+    """A management member of a verified vendor organization: allowed to sell."""
+
+    organization = factory.SubFactory(VendorFactory)
+
+
+class PendingListingFactory(ListingFactory):
+    """A listing waiting for review."""
+
+    approval_status = Listing.ApprovalStatus.PENDING
+
+
+class SavedSearchFactory(factory.django.DjangoModelFactory):
+    """A buyer's saved search: software listings, alerts on."""
+
+    class Meta:
+        model = SavedSearch
+
+    user = factory.SubFactory(UserFactory)
+    organization = factory.SelfAttribute("user.organization")
+    name = factory.Sequence(lambda n: f"Saved search {n}")
+    filters = factory.LazyFunction(lambda: {"industry": ["Software"]})
+    notify = True

@@ -1,0 +1,434 @@
+"""The catalog: the listings a viewer may browse and open, filtered, searched and paged.
+
+Everything the catalog filters and sorts on is stored on the listing itself (score,
+employee count, vendor quality, industry, location, the search vector), so a catalog page
+is one query on the listing table joined only to its vendor and its lead (for the masked
+contact fields), whatever the filters.
+
+Pages are keyset pages: each whitelisted ordering seeks on `(value, id)` with a row
+comparison, which PostgreSQL answers from the partial composite indexes of
+`Listing.Meta.indexes` (`catalog_score_idx`, `catalog_price_idx`, `catalog_created_idx`),
+so page 5,000 costs what page 1 costs, and nothing is counted.
+
+Full-text search (PostgreSQL): the stored `search_vector` (title A; industry, location and
+company B; description C) matched with `websearch_to_tsquery`. Ranking every match would
+cost as much as there are matches (a common word matches hundreds of thousands of
+listings), so relevance ranks a bounded candidate set: the `RELEVANCE_CANDIDATES`
+best-scored matches, taken in score order (for a common word PostgreSQL walks the score
+index and stops after that many matches; for a rare one it reads the few matches from the
+GIN index). Only those are ranked; the relevance cursor carries the rank. Any other
+ordering pages through every match on its index, unranked. On SQLite, search is a plain
+case-insensitive match over the same fields and relevance falls back to the score.
+"""
+
+import base64
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import django_filters
+from django import forms
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import F, FloatField, Q, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.db.models.functions import Cast
+from drf_spectacular.utils import extend_schema_field
+
+from accounts.models import User
+from leadnexus.core.exceptions import NotAuthenticated, NotFound, ValidationFailed
+from leadnexus.core.ids import is_db_id
+from marketplace.masking import mask_company, mask_email, mask_name, mask_phone, mask_website
+from marketplace.models import CATALOG, Listing
+from marketplace.services.listings import MAX_PRICE, SEARCH_CONFIG
+
+# Public ordering name → (field, descending). "relevance" exists only while searching.
+ORDERINGS = {
+    "-score": ("lead_score", True),
+    "score": ("lead_score", False),
+    "price": ("price", False),
+    "-price": ("price", True),
+    "-created": ("created_at", True),
+    "relevance": ("rank", True),
+}
+ORDERING_LABELS = {
+    "-score": "Best score first",
+    "score": "Lowest score first",
+    "price": "Cheapest first",
+    "-price": "Most expensive first",
+    "-created": "Newest first",
+    "relevance": "Most relevant",
+}
+DEFAULT_ORDERING = "-score"
+MINE_DEFAULT_ORDERING = "-created"
+# How many matches a relevance search ranks: the best-scored ones. Measured on 1,000,000
+# listings (bench/catalog.py): ranking 500 candidates costs a few milliseconds; ranking
+# every match of a common word costs seconds.
+RELEVANCE_CANDIDATES = 500
+MAX_TERMS = 10
+MAX_TERM_LENGTH = 100
+MAX_SEARCH_LENGTH = 200
+
+# The columns a catalog card needs: no search vector, no lead columns but the contacts.
+LISTING_COLUMNS = (
+    "id",
+    "vendor_id",
+    "lead_id",
+    "title",
+    "description",
+    "industry",
+    "location",
+    "employee_count",
+    "price",
+    "currency",
+    "exclusive",
+    "max_sales",
+    "sold_count",
+    "reserved_count",
+    "approval_status",
+    "status",
+    "lead_score",
+    "validation_status",
+    "vendor_quality",
+    "created_at",
+    "vendor__id",
+    "vendor__name",
+    "lead__id",
+    "lead__first_name",
+    "lead__last_name",
+    "lead__email",
+    "lead__phone",
+    "lead__company",
+    "lead__website",
+)
+CONTACT_FIELDS = ("company_name", "website", "contact_name", "contact_email", "contact_phone")
+
+
+def _clean_text(value) -> str:
+    # NUL cannot travel to PostgreSQL; collapse runs of spaces.
+    return " ".join(str(value).replace("\x00", "").split())
+
+
+class TermsField(forms.Field):
+    """One or more short texts: `?industry=Software&industry=Retail` (the page sends one)."""
+
+    widget = django_filters.widgets.QueryArrayWidget
+
+    def to_python(self, value) -> list[str]:
+        values = value if isinstance(value, (list, tuple)) else [value] if value else []
+        terms = list(dict.fromkeys(term for term in (_clean_text(item) for item in values) if term))
+        if len(terms) > MAX_TERMS:
+            raise ValidationError(f"At most {MAX_TERMS} values.")
+        if any(len(term) > MAX_TERM_LENGTH for term in terms):
+            raise ValidationError(f"Each value has at most {MAX_TERM_LENGTH} characters.")
+        return terms
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (1/0, yes/no) or nothing; anything else is an error, not "no filter"."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if str(value).strip().lower() in ("true", "1", "yes", "on"):
+            return True
+        if str(value).strip().lower() in ("false", "0", "no", "off"):
+            return False
+        raise ValidationError("Give true or false.")
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+@extend_schema_field({"type": "array", "items": {"type": "string", "maxLength": MAX_TERM_LENGTH}})
+class TermsFilter(django_filters.Filter):
+    field_class = TermsField
+
+
+class CatalogFilter(django_filters.FilterSet):
+    """The catalog's filters (DESIGN §5), shared by the API, the pages, the export and saved
+    searches. Ordering is validated here and applied by the keyset pages."""
+
+    industry = TermsFilter(method="filter_industry", help_text="Any of these industries (exact, any case).")
+    location = TermsFilter(
+        method="filter_location",
+        help_text='Any of these places: the whole location or one of its comma-separated parts ("CA", '
+        '"San Francisco").',
+    )
+    price_min = django_filters.NumberFilter(
+        field_name="price", lookup_expr="gte", min_value=0, max_value=MAX_PRICE, help_text="Price from."
+    )
+    price_max = django_filters.NumberFilter(
+        field_name="price", lookup_expr="lte", min_value=0, max_value=MAX_PRICE, help_text="Price up to."
+    )
+    min_score = django_filters.NumberFilter(
+        field_name="lead_score", lookup_expr="gte", min_value=0, max_value=100, help_text="Lead score from (0 to 100)."
+    )
+    exclusive = StrictBooleanFilter(help_text="true: sold once only; false: sold several times.")
+    vendor_quality_min = django_filters.NumberFilter(
+        field_name="vendor_quality",
+        lookup_expr="gte",
+        min_value=0,
+        max_value=999,
+        help_text="Vendor quality from; vendors not rated yet are left out when this is set.",
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=MAX_SEARCH_LENGTH,
+        help_text='Words in the title, description, industry, location or company ("quoted phrase", -word, or).',
+    )
+    ordering = django_filters.ChoiceFilter(
+        choices=list(ORDERING_LABELS.items()),
+        method="filter_ordering",
+        empty_label=None,
+        help_text="Default: relevance when searching, else -score.",
+    )
+
+    class Meta:
+        model = Listing
+        fields = []
+
+    def __init__(self, *args, plain_search: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plain_search = plain_search or connection.vendor != "postgresql"
+        self.search_query = None
+
+    def filter_industry(self, queryset, name, value):
+        match = Q()
+        for term in value:
+            match |= Q(industry__iexact=term)
+        return queryset.filter(match) if value else queryset
+
+    def filter_location(self, queryset, name, value):
+        match = Q()
+        for term in value:
+            match |= (
+                Q(location__iexact=term)
+                | Q(location__istartswith=f"{term},")
+                | Q(location__iendswith=f", {term}")
+                | Q(location__icontains=f", {term},")
+            )
+        return queryset.filter(match) if value else queryset
+
+    def filter_search(self, queryset, name, value):
+        value = _clean_text(value)
+        if not value:
+            return queryset
+        if self.plain_search:
+            for term in value.split()[:5]:
+                term = term.strip('"')
+                queryset = queryset.filter(
+                    Q(title__icontains=term)
+                    | Q(description__icontains=term)
+                    | Q(industry__icontains=term)
+                    | Q(location__icontains=term)
+                    | Q(lead__company__icontains=term)
+                )
+            return queryset
+        self.search_query = SearchQuery(value, search_type="websearch", config=SEARCH_CONFIG)
+        return queryset.filter(search_vector=self.search_query)
+
+    def filter_ordering(self, queryset, name, value):
+        return queryset
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A filtered set of listings and the ordering its pages follow."""
+
+    queryset: QuerySet
+    ordering: str
+    field: str
+    descending: bool
+    filters: dict
+
+
+def _filtered(base: QuerySet, params, *, plain_search: bool = False) -> CatalogFilter:
+    filterset = CatalogFilter(data=params, queryset=base, plain_search=plain_search)
+    if not filterset.is_valid():
+        raise ValidationFailed(
+            "Some filters are not valid.",
+            details={name: [str(message) for message in messages] for name, messages in filterset.errors.items()},
+        )
+    return filterset
+
+
+def catalog_search(*, user: User, params, mine: bool = False) -> Catalog:
+    """The catalog (approved, available listings) as filtered by `params`, or with
+    `mine=True` the viewer's vendor organization's own listings in any status.
+
+    Anyone may browse the catalog, signed in or not (contacts stay masked); `mine` needs a
+    signed-in member (an organization that sells nothing has no listings)."""
+    if mine:
+        if not user.is_authenticated:
+            raise NotAuthenticated()
+        base = Listing.objects.filter(vendor_id=user.organization_id)
+    else:
+        base = Listing.objects.filter(CATALOG)
+    base = base.select_related("vendor", "lead").only(*LISTING_COLUMNS)
+    # A vendor's own listings are few, and only approved ones carry a search vector.
+    filterset = _filtered(base, params, plain_search=mine)
+    data = filterset.form.cleaned_data
+    queryset = filterset.qs
+    ordering = data.get("ordering") or ""
+    if ordering == "relevance" or (not ordering and data.get("search") and not mine):
+        ordering = "relevance" if filterset.search_query is not None else DEFAULT_ORDERING
+    ordering = ordering or (MINE_DEFAULT_ORDERING if mine else DEFAULT_ORDERING)
+    if ordering == "relevance":
+        queryset = _ranked(queryset, filterset.search_query)
+    field, descending = ORDERINGS[ordering]
+    filters = {name: value for name, value in data.items() if value not in (None, "", [])}
+    return Catalog(queryset=queryset, ordering=ordering, field=field, descending=descending, filters=filters)
+
+
+def _ranked(matches: QuerySet, query: SearchQuery) -> QuerySet:
+    """The best-scored `RELEVANCE_CANDIDATES` matches, ranked (see the module's docstring)."""
+    candidates = matches.order_by("-lead_score", "-pk").values("pk")[:RELEVANCE_CANDIDATES]
+    return (
+        Listing.objects.filter(pk__in=candidates)
+        .select_related("vendor", "lead")
+        .only(*LISTING_COLUMNS)
+        # ts_rank is a float4: as float8 the cursor carries the exact value the seek compares.
+        .annotate(rank=Cast(SearchRank(F("search_vector"), query), FloatField()))
+    )
+
+
+def listing_get(*, user: User, listing_id: int) -> Listing:
+    """One listing as a viewer may open it: any catalog listing, the viewer's organization's
+    own in any status, or any listing for staff; anything else is not found."""
+    listings = Listing.objects.select_related("vendor", "lead")
+    if not (user.is_authenticated and user.is_staff):
+        visible = CATALOG
+        if user.is_authenticated:
+            visible |= Q(vendor_id=user.organization_id)
+        listings = listings.filter(visible)
+    listing = listings.filter(pk=listing_id).first() if is_db_id(listing_id) else None
+    if listing is None:
+        raise NotFound("Listing not found.")
+    return listing
+
+
+# --- Keyset pages ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    listings: list
+    next_cursor: str | None
+    previous_cursor: str | None
+
+
+def _cursor_value(catalog: Catalog, raw):
+    """The cursor's ordering value as the field's type; ValueError when it cannot be one."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise ValueError("not a value")
+    field = catalog.field
+    value = float(raw) if field == "rank" else Listing._meta.get_field(field).to_python(raw)
+    if isinstance(value, Decimal) and not (value.is_finite() and abs(value) <= MAX_PRICE):
+        raise ValueError("not a price")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("not finite")
+    if isinstance(value, int) and not 0 <= value <= 32767:
+        raise ValueError("out of range")
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("no time zone")
+    return value
+
+
+def _decode(catalog: Catalog, raw: str | None):
+    if not raw:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw.encode() + b"==="))
+        if data["o"] != catalog.ordering or not is_db_id(data["id"]):
+            raise ValueError("another ordering")
+        value = _cursor_value(catalog, data["v"])
+        if value is None:
+            raise ValueError("no value")
+        return value, data["id"], bool(data["r"])
+    except (ValueError, KeyError, TypeError, ValidationError, UnicodeError, ArithmeticError):
+        raise NotFound("Invalid cursor.") from None
+
+
+def _encode(catalog: Catalog, listing: Listing, *, backwards: bool) -> str:
+    value = getattr(listing, catalog.field)
+    value = value.isoformat() if hasattr(value, "isoformat") else value if isinstance(value, int) else str(value)
+    raw = json.dumps({"o": catalog.ordering, "v": value, "id": listing.pk, "r": backwards}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def catalog_page(catalog: Catalog, *, cursor: str | None, size: int) -> CatalogPage:
+    """One page of `catalog` after (or, for a "previous" cursor, before) `cursor`: a seek on
+    `(ordering value, id)`, so listings approved meanwhile neither shift nor repeat rows."""
+    position = _decode(catalog, cursor)
+    backwards = position is not None and position[2]
+    walk_descending = catalog.descending != backwards
+    queryset = catalog.queryset
+    if position is not None:
+        seek = TupleLessThan if walk_descending else TupleGreaterThan
+        queryset = queryset.filter(seek(Tuple(F(catalog.field), F("pk")), (position[0], position[1])))
+    prefix = "-" if walk_descending else ""
+    rows = list(queryset.order_by(f"{prefix}{catalog.field}", f"{prefix}pk")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+    has_next = more if not backwards else True
+    has_previous = position is not None if not backwards else more
+    return CatalogPage(
+        listings=rows,
+        next_cursor=_encode(catalog, rows[-1], backwards=False) if rows and has_next else None,
+        previous_cursor=_encode(catalog, rows[0], backwards=True) if rows and has_previous else None,
+    )
+
+
+# --- What a viewer sees of a listing --------------------------------------------------------
+
+
+def listing_contacts(listing: Listing, *, revealed: bool) -> dict[str, str]:
+    """The five contact fields of DESIGN §5, in full or masked: the one place that decides
+    their shape, for the API, the pages, the export and emails alike."""
+    lead = listing.lead
+    name = " ".join(part for part in (lead.first_name, lead.last_name) if part)
+    if revealed:
+        return {
+            "company_name": lead.company,
+            "website": lead.website,
+            "contact_name": name,
+            "contact_email": lead.email,
+            "contact_phone": lead.phone,
+        }
+    return {
+        "company_name": mask_company(lead.company),
+        "website": mask_website(lead.website),
+        "contact_name": mask_name(name),
+        "contact_email": mask_email(lead.email),
+        "contact_phone": mask_phone(lead.phone),
+    }
+
+
+def score_breakdown(listing: Listing) -> list[dict]:
+    """How the listing's lead earned its score: [{factor, label, points, max, why}]."""
+    rows = []
+    for item in listing.lead.score_breakdown or []:
+        if isinstance(item, dict) and item.get("factor"):
+            factor = str(item["factor"])
+            rows.append(
+                {
+                    "factor": factor,
+                    "label": factor.replace("_", " ").capitalize(),
+                    "points": item.get("points"),
+                    "max": item.get("max"),
+                    "why": item.get("why") or "",
+                }
+            )
+    return rows

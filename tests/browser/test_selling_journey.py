@@ -1,0 +1,124 @@
+"""A vendor lists leads from a spreadsheet and staff review them: the vendor opens Sell, uploads a
+small file, sees the preview with the row that cannot be listed, confirms and watches the
+progress bar fill without reloading; the listings wait for review. Staff open Review, approve
+one listing and reject the other with a reason; the vendor's list says so."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.tests.factories import PASSWORD, StaffUserFactory
+from leadnexus.core.testing import celery_eager
+from leads.imports import services
+from leads.models import ImportJob
+from marketplace.models import Listing
+from marketplace.tests.factories import VendorUserFactory
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+FILE = (
+    b"Title,Price (USD),Exclusive?,First name,Last name,Email,Role,Company,Location\n"
+    b"VP of Sales at a SaaS scale-up,120,yes,Ada,Lovelace,ada@engines.example,VP of Sales,Analytical Engines,"
+    b'"Austin, TX"\n'
+    b"CTO of a regional bank,90,no,Grace,Hopper,grace@navy.example,CTO,First Navy Bank,"
+    b'"Boston, MA"\n'
+    b"Nobody reachable,30,yes,No,Body,not-an-email,,Nowhere Ltd,\n"
+)
+
+
+def sign_in(page: Page, email: str) -> None:
+    page.goto("/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+
+
+def assert_no_horizontal_overflow(page: Page) -> None:
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: content {widths[0]}px, window {widths[1]}px"
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_vendor_uploads_listings_and_staff_review_them(page: Page, shot, viewport):
+    vendor = VendorUserFactory(email="vera@northwind.example", full_name="Vera Vendor")
+    staff = StaffUserFactory(email="sam@leadnexus.example")
+
+    # the vendor goes to Sell: nothing listed yet
+    sign_in(page, vendor.email)
+    page.get_by_role("link", name="Sell", exact=True).click()
+    expect(page.get_by_role("heading", name="My listings", level=1)).to_be_visible()
+    expect(page.get_by_text("You have not listed any lead yet.")).to_be_visible()
+    page.locator("main").get_by_role("link", name="Upload a file").first.click()
+
+    # the upload and its preview
+    expect(page.get_by_role("heading", name="Upload listings", level=1)).to_be_visible()
+    page.get_by_label("Spreadsheet").set_input_files(
+        files=[{"name": "stock.csv", "mimeType": "text/csv", "buffer": FILE}]
+    )
+    shot("upload")
+    page.get_by_role("button", name="Upload and preview").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check the upload of stock.csv")
+    expect(page.get_by_label("Title", exact=True)).to_have_value("title")
+    expect(page.get_by_label("Role", exact=True)).to_have_value("job_title")
+    expect(page.get_by_test_id("preview-summary")).to_contain_text("1 would be rejected")
+    assert_no_horizontal_overflow(page)
+    shot("preview")
+
+    # confirmed; no worker has taken it yet
+    with celery_eager(False):
+        page.get_by_role("button", name="List 3 rows").click()
+        expect(page.get_by_test_id("import-status")).to_have_text("Queued")
+    expect(page.locator("progress")).to_have_attribute("value", "0")
+    job = ImportJob.objects.get(created_by=vendor, kind="listings")
+
+    # a worker runs it; the bar fills without a reload
+    url = page.url
+    with page.expect_response(re.compile(rf"/marketplace/uploads/{job.pk}/progress/$")):
+        services.import_process(job_id=job.pk)
+    expect(page.get_by_test_id("import-status")).to_have_text("Done")
+    expect(page.locator("progress")).to_have_attribute("value", "3")
+    expect(page.get_by_test_id("count-created")).to_have_text("2")
+    expect(page.get_by_test_id("count-invalid")).to_have_text("1")
+    assert page.url == url
+    shot("done")
+
+    # the listings wait for review
+    page.get_by_role("button", name="See the listings").click()
+    expect(page.get_by_test_id("my-listing")).to_have_count(2)
+    expect(page.get_by_test_id("approval-status").first).to_have_text("Pending")
+    assert_no_horizontal_overflow(page)
+    shot("pending")
+
+    # staff review them
+    page.context.clear_cookies()
+    sign_in(page, staff.email)
+    page.get_by_role("link", name="Review", exact=True).click()
+    expect(page.get_by_role("heading", name="Review listings", level=1)).to_be_visible()
+    cards = page.get_by_test_id("review-card")
+    expect(cards).to_have_count(2)
+    expect(cards.first.get_by_test_id("lead-email")).to_have_text("ada@engines.example")  # staff see it in full
+    assert_no_horizontal_overflow(page)
+    shot("queue")
+    cards.filter(has_text="VP of Sales at a SaaS scale-up").get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status")).to_contain_text("is approved and in the catalog")
+    expect(cards).to_have_count(1)
+    bank = cards.filter(has_text="CTO of a regional bank")
+    bank.get_by_role("textbox").fill("The company could not be verified.")
+    bank.get_by_role("button", name="Reject").click()
+    expect(page.get_by_role("status")).to_contain_text("is rejected; its vendor is told why")
+    expect(page.get_by_text("Nothing waits for review.")).to_be_visible()
+    shot("reviewed")
+
+    assert dict(Listing.objects.values_list("title", "approval_status")) == {
+        "VP of Sales at a SaaS scale-up": "approved",
+        "CTO of a regional bank": "rejected",
+    }
+
+    # the vendor sees the outcome
+    page.context.clear_cookies()
+    sign_in(page, vendor.email)
+    page.goto("/marketplace/my-listings/?approval_status=rejected")
+    expect(page.get_by_test_id("my-listing")).to_have_count(1)
+    expect(page.get_by_text("The company could not be verified.")).to_be_visible()
