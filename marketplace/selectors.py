@@ -1,7 +1,6 @@
 from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When
 
 from accounts.models import User
-from accounts.policy import permissions_of
 from leadnexus.core.exceptions import NotAuthenticated, NotFound, PermissionDenied
 from leadnexus.core.ids import is_db_id
 from leads.imports.selectors import (
@@ -14,7 +13,7 @@ from leads.imports.selectors import (
 )
 from leads.models import ImportJob
 from marketplace.models import Listing, Purchase, SavedSearch, SavedSearchMatch, SearchGoal
-from marketplace.policy import can_sell
+from marketplace.policy import can_search_as_buyer, can_sell
 
 
 def listing_for_vendor(*, user: User, listing_id: int, lock: bool = False) -> Listing:
@@ -112,14 +111,6 @@ def upload_rejected(*, user: User, upload_id: int) -> RejectedRows:
 
 
 # --- Goal search and saved searches: each member's own ---------------------------------------
-
-
-def can_search_as_buyer(user: User) -> bool:
-    """Goal search and saved searches are buying tools: for staff and for members of a buyer
-    organization allowed to buy (a sub-user with `can_buy` off is not)."""
-    if not user.is_authenticated:
-        return False
-    return user.is_staff or (user.organization.is_buyer and permissions_of(user)["can_buy"])
 
 
 def require_buyer(user: User) -> None:

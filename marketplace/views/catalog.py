@@ -17,6 +17,7 @@ from accounts.policy import permissions_of
 from leadnexus.core.exceptions import ValidationFailed
 from leadnexus.core.views import PreferredPageSizeMixin
 from marketplace.models import Listing
+from marketplace.policy import can_search_as_buyer
 from marketplace.selectors_catalog import (
     ORDERING_LABELS,
     CatalogFilter,
@@ -89,6 +90,7 @@ class CatalogView(PreferredPageSizeMixin, TemplateView):
             "filter_form": form,
             "filtered": any(value for key, value in request.GET.items() if key not in ("cursor", "ordering")),
             "can_export": request.user.is_authenticated and permissions_of(request.user)["can_export"],
+            "can_save_search": can_search_as_buyer(request.user),
             "listings": [],
             "next_cursor": None,
             "previous_cursor": None,

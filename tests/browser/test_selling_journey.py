@@ -1,29 +1,32 @@
-"""A vendor lists leads from a spreadsheet and staff review them: the vendor opens Sell, uploads a
-small file, sees the preview with the row that cannot be listed, confirms and watches the
-progress bar fill without reloading; the listings wait for review. Staff open Review, approve
-one listing and reject the other with a reason; the vendor's list says so."""
+"""A vendor lists leads from a spreadsheet, staff review them, a buyer finds one: the vendor opens
+Sell, uploads a small file, sees the preview with the row that cannot be listed, confirms and
+watches the progress bar fill without reloading; the listings wait for review. Staff open
+Review, approve one listing and reject the other with a reason; the vendor's list says so. A
+buyer opens the marketplace, searches by goal, sees the goal read as chips and the approved
+listing among the results with its contacts masked, and on its page too."""
 
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.tests.factories import PASSWORD, StaffUserFactory
+from accounts.tests.factories import PASSWORD, StaffUserFactory, UserFactory
 from leadnexus.core.testing import celery_eager
 from leads.imports import services
 from leads.models import ImportJob
+from marketplace.masking import mask_email, mask_name
 from marketplace.models import Listing
 from marketplace.tests.factories import VendorUserFactory
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 FILE = (
-    b"Title,Price (USD),Exclusive?,First name,Last name,Email,Role,Company,Location\n"
+    b"Title,Price (USD),Exclusive?,First name,Last name,Email,Role,Company,Industry,Location\n"
     b"VP of Sales at a SaaS scale-up,120,yes,Ada,Lovelace,ada@engines.example,VP of Sales,Analytical Engines,"
-    b'"Austin, TX"\n'
+    b'SaaS,"Austin, TX"\n'
     b"CTO of a regional bank,90,no,Grace,Hopper,grace@navy.example,CTO,First Navy Bank,"
-    b'"Boston, MA"\n'
-    b"Nobody reachable,30,yes,No,Body,not-an-email,,Nowhere Ltd,\n"
+    b'Finance,"Boston, MA"\n'
+    b"Nobody reachable,30,yes,No,Body,not-an-email,,Nowhere Ltd,,\n"
 )
 
 
@@ -41,9 +44,10 @@ def assert_no_horizontal_overflow(page: Page) -> None:
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_a_vendor_uploads_listings_and_staff_review_them(page: Page, shot, viewport):
+def test_a_vendor_uploads_listings_staff_review_them_and_a_buyer_finds_one(page: Page, shot, viewport):
     vendor = VendorUserFactory(email="vera@northwind.example", full_name="Vera Vendor")
     staff = StaffUserFactory(email="sam@leadnexus.example")
+    buyer = UserFactory(email="bob@globex.example", full_name="Bob Buyer")
 
     # the vendor goes to Sell: nothing listed yet
     sign_in(page, vendor.email)
@@ -122,3 +126,31 @@ def test_a_vendor_uploads_listings_and_staff_review_them(page: Page, shot, viewp
     page.goto("/marketplace/my-listings/?approval_status=rejected")
     expect(page.get_by_test_id("my-listing")).to_have_count(1)
     expect(page.get_by_text("The company could not be verified.")).to_be_visible()
+
+    # a buyer searches by goal and finds the approved listing, its contacts masked
+    page.context.clear_cookies()
+    sign_in(page, buyer.email)
+    page.get_by_role("link", name="Marketplace", exact=True).click()
+    expect(page.get_by_test_id("listing-card")).to_have_count(1)
+    shot("catalog")
+    page.get_by_role("link", name="Search by goal").click()
+    page.get_by_label("What are you looking for?").fill("SaaS companies in Texas under $150")
+    page.locator("main").get_by_role("button", name="Search", exact=True).click()
+    chips = page.get_by_test_id("strategy-chips")
+    expect(chips).to_contain_text("SaaS")
+    expect(chips).to_contain_text("in TX")
+    card = page.get_by_test_id("listing-card").filter(has_text="VP of Sales at a SaaS scale-up")
+    expect(card).to_have_count(1)
+    expect(page.get_by_test_id("listing-card").filter(has_text="CTO of a regional bank")).to_have_count(0)
+    contact = card.get_by_test_id("listing-contact")
+    expect(contact).to_contain_text(mask_name("Ada Lovelace"))
+    expect(contact).to_contain_text(mask_email("ada@engines.example"))
+    expect(contact).not_to_contain_text("ada@engines.example")
+    assert_no_horizontal_overflow(page)
+    shot("goal-search")
+    card.get_by_role("link", name="VP of Sales at a SaaS scale-up").click()
+    expect(page.get_by_role("heading", name="VP of Sales at a SaaS scale-up", level=1)).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("ada@engines.example")
+    expect(page.locator("main")).not_to_contain_text("Analytical Engines")
+    expect(page.locator("main")).to_contain_text(mask_email("ada@engines.example"))
+    shot("listing")
