@@ -27,7 +27,8 @@ from leadnexus.core.api import ServiceViewSet
 from leadnexus.core.ids import IdField
 from marketplace import selectors
 from marketplace.api.catalog import CatalogPagination, ListingOutputSerializer
-from marketplace.goals import MAX_EMPLOYEES, MAX_TERM_LENGTH, MAX_TERMS, goal_results
+from marketplace.goals.parser import MAX_EMPLOYEES, MAX_TERM_LENGTH, MAX_TERMS
+from marketplace.goals.results import goal_results
 from marketplace.models import Listing, SavedSearch, SavedSearchMatch, SearchGoal
 from marketplace.selectors_catalog import MAX_SEARCH_LENGTH, ORDERING_LABELS, CatalogFilter
 from marketplace.services import saved_searches as saved_search_services

@@ -28,7 +28,7 @@ from django.utils import timezone
 from accounts.models import User
 from leadnexus.core.events import publish
 from leadnexus.core.exceptions import Conflict, ValidationFailed
-from marketplace.goals import vocabulary_learn
+from marketplace.goals.vocabulary import vocabulary_learn
 from marketplace.models import CATALOG, Listing, SavedSearch, SavedSearchMatch
 from marketplace.selectors import require_buyer, saved_search_get
 from marketplace.selectors_catalog import CatalogFilter, TermsFilter

@@ -1,5 +1,5 @@
 """Goal search: a buyer types a business goal in plain words; it is read into a strategy
-(`marketplace.goals.goal_parse`) and kept in their history. The strategy is theirs to edit
+(`marketplace.goals.parser.goal_parse`) and kept in their history. The strategy is theirs to edit
 (the chips above the results): remove a part, or change the parts outright.
 
 Each goal read counts against the user's `search_goals` quota (settings.QUOTAS), from the
@@ -12,7 +12,7 @@ from accounts.models import User
 from leadnexus.core.events import publish
 from leadnexus.core.exceptions import ValidationFailed
 from leadnexus.core.quotas import quota_consume
-from marketplace.goals import STRATEGY_KEYS, goal_parse, strategy_clean
+from marketplace.goals.parser import STRATEGY_KEYS, goal_parse, strategy_clean
 from marketplace.models import SearchGoal
 from marketplace.selectors import require_buyer, search_goal_get
 

@@ -3,7 +3,8 @@ catalog vocabulary, plus the vocabulary read from (and kept current with) the ca
 
 import pytest
 
-from marketplace.goals import Vocabulary, goal_parse, strategy_empty, vocabulary, vocabulary_learn
+from marketplace.goals.parser import goal_parse, strategy_empty
+from marketplace.goals.vocabulary import Vocabulary, vocabulary, vocabulary_learn
 from marketplace.models import Listing
 from marketplace.tests.factories import ListingFactory
 

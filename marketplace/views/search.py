@@ -24,7 +24,8 @@ from django.views.generic import ListView, TemplateView
 from leadnexus.core.ids import is_db_id
 from leadnexus.core.pagination import preferred_page_size
 from leadnexus.core.views import PreferredPageSizeMixin, ServiceFormView
-from marketplace.goals import MAX_EMPLOYEES, goal_results
+from marketplace.goals.parser import MAX_EMPLOYEES
+from marketplace.goals.results import goal_results
 from marketplace.selectors import saved_search_get, saved_search_list, search_goal_list
 from marketplace.selectors_catalog import ORDERING_LABELS, catalog_page
 from marketplace.services import saved_searches as saved_search_services
