@@ -5,6 +5,9 @@ Upload a file (`leads:import`) → check the preview and correct the column mapp
 → watch the progress bar (`leads:import-progress`, polled by htmx every second until the job
 ends) and download the rejected rows (`leads:import-rejected`). `leads:import-history` lists
 past imports; `leads:export` downloads the lead list with the list page's own filters.
+
+The import pages serve any kind of import: marketplace uploads subclass them with their own
+kind, URL names, templates, reads and writes (`ImportPageMixin` lists what may differ).
 """
 
 from django import forms
@@ -23,7 +26,6 @@ from leads.imports.selectors import import_job_get, import_job_list, import_prev
 from leads.imports.specs import spec_for
 from leads.models import ImportJob
 
-KIND = ImportJob.Kind.LEADS
 RECENT_JOBS = 5
 POLICY_HELP = {
     ImportJob.DuplicatePolicy.SKIP: "Skip the row; it is listed in the rejected rows.",
@@ -46,6 +48,8 @@ class ImportUploadForm(forms.Form):
 
 class ImportMappingForm(forms.Form):
     """One choice per column of the file (which field it feeds, or none), and the duplicate policy."""
+
+    mapped_as = "Imported as"  # heads the column of those choices on the preview
 
     duplicate_policy = forms.ChoiceField(
         choices=ImportJob.DuplicatePolicy.choices,
@@ -78,47 +82,90 @@ class ImportMappingForm(forms.Form):
 # --- Pages -----------------------------------------------------------------------------
 
 
-def _problems(problems: dict[str, list[str]]) -> list[tuple[str, str]]:
+def _problems(problems: dict[str, list[str]], kind: str) -> list[tuple[str, str]]:
     """(label, message) for each problem of a preview row: "Email", not "email"."""
-    labels = {f.name: f.label for f in spec_for(KIND).fields} | {"duplicate": "Duplicate"}
+    labels = {f.name: f.label for f in spec_for(kind).fields} | {"duplicate": "Duplicate"}
     return [(labels.get(name, name), message) for name, messages in problems.items() for message in messages]
 
 
-class ImportUploadView(LoginRequiredMixin, ServiceFormView):
-    template_name = "leads/imports/upload.html"
-    form_class = ImportUploadForm
+class ImportPageMixin(LoginRequiredMixin):
+    """What every import page shares; another kind of import subclasses each page to override it.
+    Here: the kind, the URL kwarg, the URL names (templates get them as `url_names`) and the reads.
+    On the pages: the templates, the writes (`upload`, `update_mapping`, `confirm`) and
+    `success_message`, formatted with the job."""
+
+    kind = ImportJob.Kind.LEADS
+    pk_url_kwarg = "job_id"
+    url_names = {
+        "start": "leads:import",
+        "history": "leads:import-history",
+        "detail": "leads:import-detail",
+        "mapping": "leads:import-mapping",
+        "confirm": "leads:import-confirm",
+        "progress": "leads:import-progress",
+        "rejected": "leads:import-rejected",
+    }
+
+    @property
+    def job_id(self) -> int:
+        return self.kwargs[self.pk_url_kwarg]
 
     def get_context_data(self, **kwargs):
-        recent = import_job_list(user=self.request.user, kind=KIND)[:RECENT_JOBS]
-        return super().get_context_data(recent=recent, spec=spec_for(KIND), **kwargs)
+        return super().get_context_data(url_names=self.url_names, **kwargs)
+
+    def redirect_to_job(self, job_id: int):
+        return redirect(self.url_names["detail"], job_id)
+
+    def job_list(self):
+        return import_job_list(user=self.request.user, kind=self.kind)
+
+    def job_get(self):
+        return import_job_get(user=self.request.user, kind=self.kind, job_id=self.job_id)
+
+    def job_preview(self):
+        return import_preview(user=self.request.user, kind=self.kind, job_id=self.job_id)
+
+    def job_rejected(self):
+        return import_rejected(user=self.request.user, kind=self.kind, job_id=self.job_id)
+
+
+class ImportUploadView(ImportPageMixin, ServiceFormView):
+    template_name = "leads/imports/upload.html"
+    form_class = ImportUploadForm
+    success_message = "{job.file_name}: {job.total:,} rows read. Check the columns, then start the import."
+
+    def get_context_data(self, **kwargs):
+        recent = self.job_list()[:RECENT_JOBS]
+        return super().get_context_data(recent=recent, spec=spec_for(self.kind), **kwargs)
+
+    def upload(self, form) -> services.ImportUpload:
+        return services.import_upload(actor=self.request.user, kind=self.kind, file=form.cleaned_data["file"])
 
     def perform(self, form):
-        upload = services.import_upload(actor=self.request.user, kind=KIND, file=form.cleaned_data["file"])
-        messages.success(
-            self.request,
-            f"{upload.job.file_name}: {upload.job.total:,} rows read. Check the columns, then start the import.",
-        )
-        return redirect("leads:import-detail", job_id=upload.job.pk)
+        upload = self.upload(form)
+        messages.success(self.request, self.success_message.format(job=upload.job))
+        return self.redirect_to_job(upload.job.pk)
 
 
-class _JobPageMixin(LoginRequiredMixin):
+class _JobPageMixin(ImportPageMixin):
     """The preview of a job waiting for confirmation, or its progress once confirmed."""
 
     preview_template = "leads/imports/preview.html"
     progress_template = "leads/imports/progress.html"
+    mapping_form_class = ImportMappingForm
 
     def job_context(self, *, form=None) -> dict:
-        preview = import_preview(user=self.request.user, kind=KIND, job_id=self.kwargs["job_id"])
+        preview = self.job_preview()
         if preview.job.status != ImportJob.Status.AWAITING_CONFIRM:
             return {"job": preview.job}
-        form = form or ImportMappingForm(job=preview.job)
+        form = form or self.mapping_form_class(job=preview.job)
         columns = preview.job.columns
         first = preview.rows[0]["values"] if preview.rows else {}
         return {
             "job": preview.job,
             "preview": preview.rows,
             "preview_rows": [
-                (row, [row["values"].get(column, "") for column in columns], _problems(row["problems"]))
+                (row, [row["values"].get(column, "") for column in columns], _problems(row["problems"], self.kind))
                 for row in preview.rows
             ],
             "mapping_rows": [(field, first.get(field.label, "")) for field in form.column_fields()],
@@ -138,15 +185,17 @@ class ImportDetailView(_JobPageMixin, TemplateView):
 class _JobFormView(_JobPageMixin, ServiceFormView):
     """The mapping form posted to correct the preview or to confirm; an error re-renders the preview."""
 
-    form_class = ImportMappingForm
-    template_name = "leads/imports/preview.html"
-
     def get(self, request, *args, **kwargs):
-        return redirect("leads:import-detail", job_id=self.kwargs["job_id"])
+        return self.redirect_to_job(self.job_id)
+
+    def get_form_class(self):
+        return self.mapping_form_class
+
+    def get_template_names(self):
+        return [self.preview_template]
 
     def get_form_kwargs(self):
-        job = import_job_get(user=self.request.user, kind=KIND, job_id=self.kwargs["job_id"])
-        return {**super().get_form_kwargs(), "job": job}
+        return {**super().get_form_kwargs(), "job": self.job_get()}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -154,48 +203,55 @@ class _JobFormView(_JobPageMixin, ServiceFormView):
 
 
 class ImportMappingView(_JobFormView):
-    def perform(self, form):
+    def update_mapping(self, form) -> None:
         services.import_mapping_update(
-            actor=self.request.user, kind=KIND, job_id=self.kwargs["job_id"], mapping=form.mapping()
+            actor=self.request.user, kind=self.kind, job_id=self.job_id, mapping=form.mapping()
         )
+
+    def perform(self, form):
+        self.update_mapping(form)
         messages.info(self.request, "The preview is checked again with your columns.")
-        return redirect("leads:import-detail", job_id=self.kwargs["job_id"])
+        return self.redirect_to_job(self.job_id)
 
 
 class ImportConfirmView(_JobFormView):
-    def perform(self, form):
-        job = services.import_confirm(
+    success_message = "The import of {job.file_name} has started."
+
+    def confirm(self, form) -> ImportJob:
+        return services.import_confirm(
             actor=self.request.user,
-            kind=KIND,
-            job_id=self.kwargs["job_id"],
+            kind=self.kind,
+            job_id=self.job_id,
             mapping=form.mapping(),
             duplicate_policy=form.cleaned_data["duplicate_policy"],
         )
-        messages.success(self.request, f"The import of {job.file_name} has started.")
-        return redirect("leads:import-detail", job_id=job.pk)
+
+    def perform(self, form):
+        job = self.confirm(form)
+        messages.success(self.request, self.success_message.format(job=job))
+        return self.redirect_to_job(job.pk)
 
 
-class ImportProgressView(LoginRequiredMixin, TemplateView):
+class ImportProgressView(ImportPageMixin, TemplateView):
     """The progress fragment the progress page polls; once the job ends it stops asking."""
 
     template_name = "leads/imports/partials/progress.html"
 
     def get(self, request, *args, **kwargs):
-        job = import_job_get(user=request.user, kind=KIND, job_id=kwargs["job_id"])
-        return self.render_to_response(self.get_context_data(job=job))
+        return self.render_to_response(self.get_context_data(job=self.job_get()))
 
 
-class ImportRejectedView(LoginRequiredMixin, View):
-    def get(self, request, job_id: int):
-        return rejected_response(import_rejected(user=request.user, kind=KIND, job_id=job_id))
+class ImportRejectedView(ImportPageMixin, View):
+    def get(self, request, *args, **kwargs):
+        return rejected_response(self.job_rejected())
 
 
-class ImportHistoryView(LoginRequiredMixin, PreferredPageSizeMixin, ListView):
+class ImportHistoryView(ImportPageMixin, PreferredPageSizeMixin, ListView):
     template_name = "leads/imports/history.html"
     context_object_name = "jobs"
 
     def get_queryset(self):
-        return import_job_list(user=self.request.user, kind=KIND)
+        return self.job_list()
 
 
 class LeadExportView(LoginRequiredMixin, View):

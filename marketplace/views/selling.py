@@ -7,7 +7,8 @@ from one of their CRM leads), uploads, and the staff review queue.
   the vendor's CRM leads, copied into a new inventory lead.
 - `marketplace:uploads` → `upload-detail` (preview and columns, re-checked by `upload-mapping`)
   → `upload-confirm` → the progress bar (`upload-progress`, polled by htmx) and the rows not
-  listed (`upload-rejected`); `upload-history` lists past uploads.
+  listed (`upload-rejected`); `upload-history` lists past uploads. These are the lead import
+  pages of `leads.views.imports`, subclassed for the kind `listings`.
 - `marketplace:review` (staff) the queue, oldest first, with each lead in full; approve or
   reject one (`review-approve`, `review-reject`) or many (`review-bulk`).
 
@@ -21,18 +22,26 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect
 from django.urls import path
-from django.views import View
-from django.views.generic import ListView, TemplateView
+from django.views.generic import ListView
 
 from leadnexus.core.exceptions import PermissionDenied
 from leadnexus.core.views import PreferredPageSizeMixin, ServiceFormView
 from leads.filters import LeadFilter
-from leads.imports.export import rejected_response
-from leads.imports.specs import spec_for
 from leads.models import ImportJob
 from leads.selectors import lead_get, lead_list
 from leads.validation import REASONS
-from leads.views.imports import ImportMappingForm
+from leads.views.imports import (
+    ImportConfirmView,
+    ImportDetailView,
+    ImportHistoryView,
+    ImportMappingForm,
+    ImportMappingView,
+    ImportPageMixin,
+    ImportProgressView,
+    ImportRejectedView,
+    ImportUploadForm,
+    ImportUploadView,
+)
 from leads.views.records import LeadForm
 from marketplace.models import Listing
 from marketplace.policy import can_sell
@@ -51,8 +60,6 @@ from marketplace.services.listings import MAX_PRICE, MAX_SALES
 from marketplace.services.reveals import listings_disclose
 from marketplace.services.review import APPROVE, BULK_MAX, REJECT, listings_review
 
-KIND = ImportJob.Kind.LISTINGS
-RECENT_UPLOADS = 5
 POLICY_CHOICES = [
     (ImportJob.DuplicatePolicy.SKIP, "Skip the row; it is listed in the rows not listed."),
     (ImportJob.DuplicatePolicy.UPDATE, "Update that listing's price, terms and lead, if it has not sold."),
@@ -128,13 +135,9 @@ class MyListingsFilterForm(forms.Form):
         }
 
 
-class UploadForm(forms.Form):
-    file = forms.FileField(
-        label="Spreadsheet",
-        help_text="CSV (comma, semicolon or tab separated) or XLSX, up to "
-        f"{settings.IMPORT_MAX_FILE_BYTES // (1024 * 1024)} MB and {settings.IMPORT_MAX_ROWS:,} rows.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,.xlsx,text/csv,text/plain"}),
-    )
+class UploadForm(ImportUploadForm):
+    """The spreadsheet, and the terms of rows whose cells leave them empty."""
+
     default_price = forms.DecimalField(
         min_value=0.01,
         max_value=MAX_PRICE,
@@ -155,6 +158,8 @@ class UploadForm(forms.Form):
 
 class UploadMappingForm(ImportMappingForm):
     """The leads import's column form, with the duplicate policies listings allow."""
+
+    mapped_as = "Read as"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -300,131 +305,88 @@ class ListingWithdrawView(SellerRequiredMixin, ServiceFormView):
         return redirect("marketplace:my-listings")
 
 
-# --- Uploads ----------------------------------------------------------------------------------
+# --- Uploads: the lead import pages, for listings ---------------------------------------------
 
 
-def _problems(problems: dict[str, list[str]]) -> list[tuple[str, str]]:
-    """(label, message) for each problem of a preview row: "Price", not "price"."""
-    labels = {f.name: f.label for f in spec_for(KIND).fields} | {"duplicate": "Duplicate"}
-    return [(labels.get(name, name), message) for name, messages_ in problems.items() for message in messages_]
+class _UploadPageMixin(SellerRequiredMixin, ImportPageMixin):
+    """What the lead import pages need to serve uploads of listings; reads go through
+    `marketplace.selectors`, which refuse members not allowed to sell."""
+
+    kind = ImportJob.Kind.LISTINGS
+    pk_url_kwarg = "upload_id"
+    url_names = {
+        "start": "marketplace:uploads",
+        "history": "marketplace:upload-history",
+        "detail": "marketplace:upload-detail",
+        "mapping": "marketplace:upload-mapping",
+        "confirm": "marketplace:upload-confirm",
+        "progress": "marketplace:upload-progress",
+        "rejected": "marketplace:upload-rejected",
+    }
+    preview_template = "marketplace/selling/upload_preview.html"
+    progress_template = "marketplace/selling/upload_progress.html"
+    mapping_form_class = UploadMappingForm
+
+    def job_list(self):
+        return upload_list(user=self.request.user)
+
+    def job_get(self):
+        return upload_get(user=self.request.user, upload_id=self.job_id)
+
+    def job_preview(self):
+        return upload_preview(user=self.request.user, upload_id=self.job_id)
+
+    def job_rejected(self):
+        return upload_rejected(user=self.request.user, upload_id=self.job_id)
 
 
-class UploadView(SellerRequiredMixin, ServiceFormView):
+class UploadView(_UploadPageMixin, ImportUploadView):
     template_name = "marketplace/selling/upload.html"
     form_class = UploadForm
+    success_message = "{job.file_name}: {job.total:,} rows read. Check the columns, then list them."
 
-    def get_context_data(self, **kwargs):
-        recent = upload_list(user=self.request.user)[:RECENT_UPLOADS]
-        return super().get_context_data(recent=recent, spec=spec_for(KIND), **kwargs)
-
-    def perform(self, form):
+    def upload(self, form):
         data = form.cleaned_data
-        upload = upload_services.upload_create(
+        return upload_services.upload_create(
             actor=self.request.user,
             file=data["file"],
             default_price=data["default_price"],
             default_exclusive=data["default_exclusive"] or None,
             default_max_sales=data["default_max_sales"],
         )
-        messages.success(
-            self.request,
-            f"{upload.job.file_name}: {upload.job.total:,} rows read. Check the columns, then list them.",
-        )
-        return redirect("marketplace:upload-detail", upload_id=upload.job.pk)
 
 
-class _UploadPageMixin(SellerRequiredMixin):
-    """The preview of an upload waiting for confirmation, or its progress once confirmed."""
-
-    def upload_context(self, *, form=None) -> dict:
-        preview = upload_preview(user=self.request.user, upload_id=self.kwargs["upload_id"])
-        job = preview.job
-        if job.status != ImportJob.Status.AWAITING_CONFIRM:
-            return {"job": job}
-        form = form or UploadMappingForm(job=job)
-        first = preview.rows[0]["values"] if preview.rows else {}
-        return {
-            "job": job,
-            "preview": preview.rows,
-            "preview_rows": [
-                (row, [row["values"].get(column, "") for column in job.columns], _problems(row["problems"]))
-                for row in preview.rows
-            ],
-            "mapping_rows": [(field, first.get(field.label, "")) for field in form.column_fields()],
-            "form": form,
-            "rejected_in_preview": sum(row["rejected"] for row in preview.rows),
-            "defaults": (job.options or {}).get("defaults") or {},
-        }
+class UploadDetailView(_UploadPageMixin, ImportDetailView):
+    pass
 
 
-class UploadDetailView(_UploadPageMixin, TemplateView):
-    def get(self, request, *args, **kwargs):
-        context = self.upload_context()
-        awaiting = context["job"].status == ImportJob.Status.AWAITING_CONFIRM
-        self.template_name = f"marketplace/selling/{'upload_preview' if awaiting else 'upload_progress'}.html"
-        return self.render_to_response(self.get_context_data(**context))
+class UploadMappingView(_UploadPageMixin, ImportMappingView):
+    def update_mapping(self, form) -> None:
+        upload_services.upload_mapping_update(actor=self.request.user, upload_id=self.job_id, mapping=form.mapping())
 
 
-class _UploadFormView(_UploadPageMixin, ServiceFormView):
-    """The column form posted to check the preview again or to confirm; an error re-renders it."""
+class UploadConfirmView(_UploadPageMixin, ImportConfirmView):
+    success_message = "The listings of {job.file_name} are being written."
 
-    form_class = UploadMappingForm
-    template_name = "marketplace/selling/upload_preview.html"
-
-    def get(self, request, *args, **kwargs):
-        return redirect("marketplace:upload-detail", upload_id=self.kwargs["upload_id"])
-
-    def get_form_kwargs(self):
-        job = upload_get(user=self.request.user, upload_id=self.kwargs["upload_id"])
-        return {**super().get_form_kwargs(), "job": job}
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        return {**context, **self.upload_context(form=context["form"])}
-
-
-class UploadMappingView(_UploadFormView):
-    def perform(self, form):
-        upload_services.upload_mapping_update(
-            actor=self.request.user, upload_id=self.kwargs["upload_id"], mapping=form.mapping()
-        )
-        messages.info(self.request, "The preview is checked again with your columns.")
-        return redirect("marketplace:upload-detail", upload_id=self.kwargs["upload_id"])
-
-
-class UploadConfirmView(_UploadFormView):
-    def perform(self, form):
-        job = upload_services.upload_confirm(
+    def confirm(self, form) -> ImportJob:
+        return upload_services.upload_confirm(
             actor=self.request.user,
-            upload_id=self.kwargs["upload_id"],
+            upload_id=self.job_id,
             mapping=form.mapping(),
             duplicate_policy=form.cleaned_data["duplicate_policy"],
         )
-        messages.success(self.request, f"The listings of {job.file_name} are being written.")
-        return redirect("marketplace:upload-detail", upload_id=job.pk)
 
 
-class UploadProgressView(SellerRequiredMixin, TemplateView):
-    """The progress fragment the progress page polls; once the upload ends it stops asking."""
-
+class UploadProgressView(_UploadPageMixin, ImportProgressView):
     template_name = "marketplace/selling/partials/upload_progress.html"
 
-    def get(self, request, *args, **kwargs):
-        job = upload_get(user=request.user, upload_id=kwargs["upload_id"])
-        return self.render_to_response(self.get_context_data(job=job))
+
+class UploadRejectedView(_UploadPageMixin, ImportRejectedView):
+    pass
 
 
-class UploadRejectedView(SellerRequiredMixin, View):
-    def get(self, request, upload_id: int):
-        return rejected_response(upload_rejected(user=request.user, upload_id=upload_id))
-
-
-class UploadHistoryView(SellerRequiredMixin, PreferredPageSizeMixin, ListView):
+class UploadHistoryView(_UploadPageMixin, ImportHistoryView):
     template_name = "marketplace/selling/upload_history.html"
-    context_object_name = "jobs"
-
-    def get_queryset(self):
-        return upload_list(user=self.request.user)
 
 
 # --- Review (staff) ---------------------------------------------------------------------------
