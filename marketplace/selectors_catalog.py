@@ -416,6 +416,37 @@ def listing_contacts(listing: Listing, *, revealed: bool) -> dict[str, str]:
     }
 
 
+def listing_values(listing: Listing) -> dict:
+    """What a viewer sees of a listing, as Python values (the API payload and the export
+    columns): disclosed listings (`marketplace.services.reveals.listings_disclose`) carry their
+    contacts in full, any other renders masked and not purchased."""
+    revealed = getattr(listing, "contacts_revealed", False)
+    return {
+        "id": listing.pk,
+        "title": listing.title,
+        "description": listing.description,
+        "industry": listing.industry,
+        "location": listing.location,
+        "employee_count": listing.employee_count,
+        "price": listing.price,
+        "currency": listing.currency,
+        "exclusive": listing.exclusive,
+        "max_sales": listing.max_sales,
+        "remaining": listing.remaining,
+        "lead_score": listing.lead_score,
+        "validation_status": listing.validation_status,
+        "approval_status": listing.approval_status,
+        "status": listing.status,
+        "vendor_id": listing.vendor_id,
+        "vendor": listing.vendor.name,
+        "vendor_quality": listing.vendor_quality,
+        **listing_contacts(listing, revealed=revealed),
+        "is_masked": not revealed,
+        "is_purchased": getattr(listing, "is_purchased", False),
+        "created_at": listing.created_at,
+    }
+
+
 def score_breakdown(listing: Listing) -> list[dict]:
     """How the listing's lead earned its score: [{factor, label, points, max, why}]."""
     rows = []

@@ -37,8 +37,8 @@ from marketplace.selectors_catalog import (
     CatalogFilter,
     catalog_page,
     catalog_search,
-    listing_contacts,
     listing_get,
+    listing_values,
     score_breakdown,
 )
 from marketplace.services import listings as services
@@ -122,34 +122,17 @@ class ListingOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def to_representation(self, listing: Listing) -> dict:
-        revealed = getattr(listing, "contacts_revealed", False)
-        quality = listing.vendor_quality
-        return {
-            "id": listing.pk,
-            "title": listing.title,
-            "description": listing.description,
-            "industry": listing.industry,
-            "location": listing.location,
-            "employee_count": listing.employee_count,
-            "price": f"{listing.price:.2f}",
-            "currency": listing.currency,
-            "exclusive": listing.exclusive,
-            "max_sales": listing.max_sales,
-            "remaining": listing.remaining,
-            "lead_score": listing.lead_score,
-            "validation_status": listing.validation_status,
-            "approval_status": listing.approval_status,
-            "status": listing.status,
-            "vendor": {
-                "id": listing.vendor_id,
-                "name": listing.vendor.name,
-                "quality": f"{quality:.2f}" if quality is not None else None,
-            },
-            **listing_contacts(listing, revealed=revealed),
-            "is_masked": not revealed,
-            "is_purchased": getattr(listing, "is_purchased", False),
-            "created_at": _DATETIME.to_representation(listing.created_at),
+        values = listing_values(listing)
+        quality = values.pop("vendor_quality")
+        vendor = {
+            "id": values.pop("vendor_id"),
+            "name": values["vendor"],
+            "quality": f"{quality:.2f}" if quality is not None else None,
         }
+        values.update(
+            price=f"{listing.price:.2f}", vendor=vendor, created_at=_DATETIME.to_representation(listing.created_at)
+        )
+        return values
 
 
 class ScoreFactorOutputSerializer(serializers.Serializer):

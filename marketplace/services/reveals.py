@@ -24,7 +24,7 @@ from leads.imports.export import FORMATS, cell_safe, spreadsheet_response
 from marketplace.models import Listing, RevealLog
 from marketplace.policy import reveals_contacts
 from marketplace.selectors import listings_bought
-from marketplace.selectors_catalog import Catalog, catalog_search, listing_contacts
+from marketplace.selectors_catalog import Catalog, catalog_search, listing_values
 
 EXPORT_CHUNK = 1000
 
@@ -87,30 +87,7 @@ EXPORT_COLUMNS = (
 
 
 def _export_row(listing: Listing) -> list:
-    contacts = listing_contacts(listing, revealed=listing.contacts_revealed)
-    values = {
-        "id": listing.pk,
-        "title": listing.title,
-        "description": listing.description,
-        "industry": listing.industry,
-        "location": listing.location,
-        "employee_count": listing.employee_count,
-        "price": listing.price,
-        "currency": listing.currency,
-        "exclusive": listing.exclusive,
-        "max_sales": listing.max_sales,
-        "remaining": listing.remaining,
-        "lead_score": listing.lead_score,
-        "validation_status": listing.validation_status,
-        "approval_status": listing.approval_status,
-        "status": listing.status,
-        "vendor": listing.vendor.name,
-        "vendor_quality": listing.vendor_quality,
-        **contacts,
-        "is_masked": not listing.contacts_revealed,
-        "is_purchased": listing.is_purchased,
-        "created_at": listing.created_at,
-    }
+    values = listing_values(listing)
     return [cell_safe(values[name]) for name in EXPORT_COLUMNS]
 
 
