@@ -91,39 +91,46 @@ def _judge(keys: DedupeKeys, lead: Lead) -> DuplicateMatch | None:
     return None
 
 
+def duplicates_best(*, candidates: QuerySet[Lead], keys: list[DedupeKeys]) -> list[tuple[DuplicateMatch, Lead] | None]:
+    """For each set of keys, the best match among `candidates` (in their order: a certain
+    duplicate before a possible one, a live lead before a deleted one) and the lead matched.
+    One query for the whole list; callers scope `candidates` and may annotate them."""
+    emails = {k.email for k in keys if k.email}
+    phones = {k.phone for k in keys if k.phone}
+    names = {k.name_company for k in keys if k.name_company}
+    if not (emails or phones or names):
+        return [None] * len(keys)
+    rows = candidates.filter(Q(email_key__any=emails) | Q(phone_key__any=phones) | Q(name_company_key__any=names)).only(
+        "pk", "email_key", "phone_key", "name_company_key", "deleted_at"
+    )
+    by_key: dict[tuple[str, str], list[Lead]] = {}
+    for lead in rows:
+        for on, value in (("email", lead.email_key), ("phone", lead.phone_key), ("name", lead.name_company_key)):
+            if value:
+                by_key.setdefault((on, value), []).append(lead)
+    results: list[tuple[DuplicateMatch, Lead] | None] = []
+    for key in keys:
+        pool = by_key.get(("email", key.email), []) + by_key.get(("phone", key.phone), [])
+        pool += by_key.get(("name", key.name_company), [])
+        matches = [(m, lead) for m, lead in ((_judge(key, lead), lead) for lead in pool) if m is not None]
+        matches.sort(key=lambda pair: (not pair[0].certain, pair[0].deleted))
+        results.append(matches[0] if matches else None)
+    return results
+
+
 def duplicates_find_many(
     *, organization_id: int, keys: list[DedupeKeys], is_inventory: bool = False, exclude_id: int | None = None
 ) -> list[DuplicateMatch | None]:
     """For each set of keys, the best match among the organization's leads (deleted ones
     included, so they can be restored): a certain duplicate before a possible one. One query
     for the whole list."""
-    emails = {k.email for k in keys if k.email}
-    phones = {k.phone for k in keys if k.phone}
-    names = {k.name_company for k in keys if k.name_company}
-    if not (emails or phones or names):
-        return [None] * len(keys)
     candidates = (
         Lead.objects.filter(organization_id=organization_id, is_inventory=is_inventory)
-        .filter(Q(email_key__any=emails) | Q(phone_key__any=phones) | Q(name_company_key__any=names))
         .exclude(pk=exclude_id)
-        .only("pk", "email_key", "phone_key", "name_company_key", "deleted_at")
         # live leads first (NULLs sort last on PostgreSQL unless told), then the oldest
         .order_by(F("deleted_at").asc(nulls_first=True), "pk")
     )
-    by_key: dict[tuple[str, str], list[Lead]] = {}
-    for lead in candidates:
-        for on, value in (("email", lead.email_key), ("phone", lead.phone_key), ("name", lead.name_company_key)):
-            if value:
-                by_key.setdefault((on, value), []).append(lead)
-    results: list[DuplicateMatch | None] = []
-    for key in keys:
-        pool = by_key.get(("email", key.email), []) + by_key.get(("phone", key.phone), [])
-        pool += by_key.get(("name", key.name_company), [])
-        matches = [m for m in (_judge(key, lead) for lead in pool) if m is not None]
-        # certain before possible, live before deleted
-        matches.sort(key=lambda m: (not m.certain, m.deleted))
-        results.append(matches[0] if matches else None)
-    return results
+    return [best[0] if best else None for best in duplicates_best(candidates=candidates, keys=keys)]
 
 
 def duplicate_find(

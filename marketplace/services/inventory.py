@@ -8,9 +8,9 @@ listing: a person whose listing was withdrawn may be listed again.
 
 from dataclasses import dataclass
 
-from django.db.models import F, Q
+from django.db.models import F
 
-from leads.dedupe import DedupeKeys, _judge
+from leads.dedupe import DedupeKeys, duplicates_best
 from leads.models import Lead
 from marketplace.models import Listing
 
@@ -35,11 +35,6 @@ class LiveTwin:
 def live_twins_find(*, organization_id: int, keys: list[DedupeKeys]) -> list[LiveTwin | None]:
     """For each set of keys, the best match among the organization's live listings: a certain
     duplicate (on the email, then the phone) before a possible one. One query for the whole list."""
-    emails = {k.email for k in keys if k.email}
-    phones = {k.phone for k in keys if k.phone}
-    names = {k.name_company for k in keys if k.name_company}
-    if not (emails or phones or names):
-        return [None] * len(keys)
     candidates = (
         Lead.objects.filter(
             organization_id=organization_id,
@@ -47,27 +42,17 @@ def live_twins_find(*, organization_id: int, keys: list[DedupeKeys]) -> list[Liv
             deleted_at__isnull=True,
             listing__status__in=LIVE_STATUSES,
         )
-        .filter(Q(email_key__any=emails) | Q(phone_key__any=phones) | Q(name_company_key__any=names))
-        .only("pk", "email_key", "phone_key", "name_company_key", "deleted_at")
         .annotate(listing_pk=F("listing__pk"))
         .order_by("pk")
     )
-    by_key: dict[tuple[str, str], list[Lead]] = {}
-    for lead in candidates:
-        for on, value in (("email", lead.email_key), ("phone", lead.phone_key), ("name", lead.name_company_key)):
-            if value:
-                by_key.setdefault((on, value), []).append(lead)
-    results: list[LiveTwin | None] = []
-    for key in keys:
-        pool = by_key.get(("email", key.email), []) + by_key.get(("phone", key.phone), [])
-        pool += by_key.get(("name", key.name_company), [])
-        best = None
-        for lead in pool:
-            match = _judge(key, lead)
-            if match is not None and (best is None or (match.certain and not best.certain)):
-                best = LiveTwin(listing_id=lead.listing_pk, lead_id=lead.pk, certain=match.certain, on=match.on)
-        results.append(best)
-    return results
+    return [_twin(best) for best in duplicates_best(candidates=candidates, keys=keys)]
+
+
+def _twin(best) -> LiveTwin | None:
+    if best is None:
+        return None
+    match, lead = best
+    return LiveTwin(listing_id=lead.listing_pk, lead_id=lead.pk, certain=match.certain, on=match.on)
 
 
 def live_twin_find(*, organization_id: int, keys: DedupeKeys) -> LiveTwin | None:
