@@ -21,6 +21,7 @@ row (registered here, so leads never imports the marketplace).
 from dataclasses import dataclass, field
 
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -425,7 +426,7 @@ class ListingImportSpec(ImportSpec):
             type=NotificationType.PURCHASE_SALE,
             title=f"Upload of {job.file_name} finished"[:200],
             message="; ".join(parts) + ".",
-            link=f"/marketplace/uploads/{job.pk}/",
+            link=reverse("marketplace:upload-detail", args=[job.pk]),
         )
 
 

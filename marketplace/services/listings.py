@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVector
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -300,9 +301,9 @@ def _tell_vendor(listing: Listing, *, approved: bool) -> None:
             title=title[:200],
             message=message,
             link=(
-                f"/marketplace/listings/{listing.pk}/"
+                reverse("marketplace:listing", args=[listing.pk])
                 if approved
-                else f"/marketplace/my-listings/?approval_status={listing.approval_status}"
+                else f"{reverse('marketplace:my-listings')}?approval_status={listing.approval_status}"
             ),
         )
 
