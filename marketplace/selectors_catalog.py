@@ -275,16 +275,20 @@ def catalog_search(*, user: User, params, mine: bool = False) -> Catalog:
     else:
         base = Listing.objects.filter(CATALOG)
     base = base.select_related("vendor", "lead").only(*LISTING_COLUMNS)
-    # A vendor's own listings are few, and only approved ones carry a search vector.
-    filterset = _filtered(base, params, plain_search=mine)
-    data = filterset.form.cleaned_data
-    queryset = filterset.qs
+    if any(name in params for name in CatalogFilter.base_filters):
+        # A vendor's own listings are few, and only approved ones carry a search vector.
+        filterset = _filtered(base, params, plain_search=mine)
+        data, queryset, search_query = filterset.form.cleaned_data, filterset.qs, filterset.search_query
+    else:
+        # Nothing to filter (the first page, the next ones): building the filter set's form
+        # would cost more than the page's query.
+        data, queryset, search_query = {}, base, None
     ordering = data.get("ordering") or ""
     if ordering == "relevance" or (not ordering and data.get("search") and not mine):
-        ordering = "relevance" if filterset.search_query is not None else DEFAULT_ORDERING
+        ordering = "relevance" if search_query is not None else DEFAULT_ORDERING
     ordering = ordering or (MINE_DEFAULT_ORDERING if mine else DEFAULT_ORDERING)
     if ordering == "relevance":
-        queryset = _ranked(queryset, filterset.search_query)
+        queryset = _ranked(queryset, search_query)
     field, descending = ORDERINGS[ordering]
     filters = {name: value for name, value in data.items() if value not in (None, "", [])}
     return Catalog(queryset=queryset, ordering=ordering, field=field, descending=descending, filters=filters)
@@ -377,7 +381,7 @@ def catalog_page(catalog: Catalog, *, cursor: str | None, size: int) -> CatalogP
         seek = TupleLessThan if walk_descending else TupleGreaterThan
         queryset = queryset.filter(seek(Tuple(F(catalog.field), F("pk")), (position[0], position[1])))
     prefix = "-" if walk_descending else ""
-    rows = list(queryset.order_by(f"{prefix}{catalog.field}", f"{prefix}pk")[: size + 1])
+    rows = _page_rows(queryset.order_by(f"{prefix}{catalog.field}", f"{prefix}pk"), size + 1)
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -389,6 +393,25 @@ def catalog_page(catalog: Catalog, *, cursor: str | None, size: int) -> CatalogP
         next_cursor=_encode(catalog, rows[-1], backwards=False) if rows and has_next else None,
         previous_cursor=_encode(catalog, rows[0], backwards=True) if rows and has_previous else None,
     )
+
+
+def _page_rows(ordered: QuerySet, limit: int) -> list[Listing]:
+    """The first `limit` listings of `ordered`. A ranked set (annotated: relevance, a goal's
+    rank) is paged on the listing table alone, then only the page's rows are read with their
+    vendor and lead: joining every ranked candidate first costs several times as much."""
+    annotations = list(ordered.query.annotations)
+    if not annotations:
+        return list(ordered[:limit])
+    keys = list(ordered.values("pk", *annotations)[:limit])
+    found = Listing.objects.select_related("vendor", "lead").only(*LISTING_COLUMNS).in_bulk([k["pk"] for k in keys])
+    rows = []
+    for key in keys:
+        listing = found.get(key.pop("pk"))
+        if listing is not None:
+            for name, value in key.items():
+                setattr(listing, name, value)
+            rows.append(listing)
+    return rows
 
 
 # --- What a viewer sees of a listing --------------------------------------------------------
