@@ -7,6 +7,34 @@ from leads.models import Lead
 from leads.tests.factories import LeadFactory
 from marketplace.models import Listing, Purchase, SavedSearch
 
+# The keys of the Listing payload of DESIGN §5 (catalog, detail, review queue).
+LISTING_PAYLOAD = {
+    "id",
+    "title",
+    "description",
+    "industry",
+    "location",
+    "employee_count",
+    "price",
+    "currency",
+    "exclusive",
+    "max_sales",
+    "remaining",
+    "lead_score",
+    "validation_status",
+    "approval_status",
+    "status",
+    "vendor",
+    "company_name",
+    "website",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "is_masked",
+    "is_purchased",
+    "created_at",
+}
+
 
 class VendorFactory(OrganizationFactory):
     is_buyer = False

@@ -14,37 +14,17 @@ from leadnexus.core.testing import assert_error
 from leads.tests.factories import LeadFactory
 from marketplace.api.catalog import ListingDetailOutputSerializer, ListingOutputSerializer
 from marketplace.models import Listing
-from marketplace.tests.factories import ContactListingFactory, ListingFactory, PurchaseFactory, VendorFactory
+from marketplace.tests.factories import (
+    LISTING_PAYLOAD,
+    ContactListingFactory,
+    ListingFactory,
+    PurchaseFactory,
+    VendorFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/marketplace/listings/"
-PAYLOAD = {
-    "id",
-    "title",
-    "description",
-    "industry",
-    "location",
-    "employee_count",
-    "price",
-    "currency",
-    "exclusive",
-    "max_sales",
-    "remaining",
-    "lead_score",
-    "validation_status",
-    "approval_status",
-    "status",
-    "vendor",
-    "company_name",
-    "website",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "is_masked",
-    "is_purchased",
-    "created_at",
-}
 
 
 def _ids(response) -> list[int]:
@@ -126,7 +106,7 @@ def test_a_catalog_listing_opens_for_anyone_with_its_score_breakdown(vendor):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == PAYLOAD | {"score_breakdown", "rejection_reason"}
+    assert set(body) == LISTING_PAYLOAD | {"score_breakdown", "rejection_reason"}
     assert body["score_breakdown"] == [
         {"factor": "email_quality", "label": "Email quality", "points": 20, "max": 20, "why": "A valid address"}
     ]
@@ -170,7 +150,7 @@ def test_the_payload_has_the_fixed_names_money_as_strings_and_the_vendor(auth_cl
 
     (row,) = auth_client.get(LIST).json()["results"]
 
-    assert set(row) == PAYLOAD
+    assert set(row) == LISTING_PAYLOAD
     assert row["price"] == "119.50" and row["currency"] == "USD"
     assert row["vendor"] == {"id": vendor.pk, "name": "Northwind Data", "quality": "87.50"}
     assert (row["remaining"], row["max_sales"], row["exclusive"]) == (2, 5, False)

@@ -9,38 +9,12 @@ from accounts.models import User
 from accounts.tests.factories import StaffUserFactory, SubUserFactory, UserFactory, bearer_client
 from leadnexus.core.testing import assert_error
 from marketplace.models import Listing, RevealLog
-from marketplace.tests.factories import ListingFactory, PendingListingFactory, VendorUserFactory
+from marketplace.tests.factories import LISTING_PAYLOAD, ListingFactory, PendingListingFactory, VendorUserFactory
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
 QUEUE = "/api/workflows/leads/pending-approval/"
-LISTING_KEYS = {
-    "id",
-    "title",
-    "description",
-    "industry",
-    "location",
-    "employee_count",
-    "price",
-    "currency",
-    "exclusive",
-    "max_sales",
-    "remaining",
-    "lead_score",
-    "validation_status",
-    "approval_status",
-    "status",
-    "vendor",
-    "company_name",
-    "website",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "is_masked",
-    "is_purchased",
-    "created_at",
-}
 
 
 @pytest.fixture
@@ -76,7 +50,7 @@ def test_the_queue_lists_pending_listings_oldest_first_with_their_leads_in_full(
     data = response.json()
     assert data["count"] == 2 and [item["id"] for item in data["results"]] == [older.pk, newer.pk]
     item = data["results"][0]
-    assert set(item) == LISTING_KEYS | {"lead", "created_by", "upload"}
+    assert set(item) == LISTING_PAYLOAD | {"lead", "created_by", "upload"}
     lead = older.lead
     assert item["is_masked"] is False
     assert (item["contact_email"], item["company_name"]) == (lead.email, lead.company)
