@@ -7,32 +7,18 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import UserFactory
 from leadnexus.core.testing import celery_eager
 from leads.imports import services
 from leads.models import ImportJob, Lead
+from tests.browser.helpers import DESKTOP, PHONE, assert_no_horizontal_overflow, sign_in
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 FILE = (
     b"Full name;Mail;Company;Mobile\n"
     b"Ada Lovelace;ada@engines.example;Analytical Engines;+44 20 7946 0958\n"
     b"Grace Hopper;GRACE@navy.example;US Navy;\n"
     b"Nobody;not-an-email;Nowhere Ltd;\n"
 )
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/dashboard/$"))
-
-
-def assert_no_horizontal_overflow(page: Page) -> None:
-    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: content {widths[0]}px, window {widths[1]}px"
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

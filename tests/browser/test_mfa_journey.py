@@ -7,20 +7,14 @@ import re
 from django_otp.oath import totp
 from playwright.sync_api import Page, expect
 
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import UserFactory
+from tests.browser.helpers import sign_in
 
 
 def app_shows(secret: str, *, steps_ahead: int = 0) -> str:
     """What an authenticator app holding `secret` shows (`steps_ahead` periods from now)."""
     key = base64.b32decode(secret.replace(" ", ""))
     return f"{totp(key, drift=steps_ahead):06d}"
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
 
 
 def test_turn_on_two_factor_then_sign_in_with_a_code(page: Page, shot):
@@ -57,7 +51,7 @@ def test_turn_on_two_factor_then_sign_in_with_a_code(page: Page, shot):
     expect(page.get_by_role("status")).to_have_text("You are signed out.")
 
     # the password alone no longer signs in: a second page asks for the code
-    sign_in(page, user.email)
+    sign_in(page, user.email, to_dashboard=False)
     expect(page).to_have_url(re.compile(r"/login/code/$"))
     expect(page.get_by_role("heading", name="Enter your code")).to_be_visible()
     expect(page.get_by_role("link", name="Use a recovery code instead")).to_be_visible()

@@ -5,16 +5,9 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import UserFactory
 from notifications.models import Notification, NotificationType
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/dashboard/$"))
+from tests.browser.helpers import sign_in
 
 
 def test_dark_theme_and_ten_items_per_page(page: Page, shot):

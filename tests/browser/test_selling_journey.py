@@ -10,16 +10,15 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.tests.factories import PASSWORD, StaffUserFactory, UserFactory
+from accounts.tests.factories import StaffUserFactory, UserFactory
 from leadnexus.core.testing import celery_eager
 from leads.imports import services
 from leads.models import ImportJob
 from marketplace.masking import mask_email, mask_name
 from marketplace.models import Listing
 from marketplace.tests.factories import VendorUserFactory
+from tests.browser.helpers import DESKTOP, PHONE, assert_no_horizontal_overflow, sign_in
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 FILE = (
     b"Title,Price (USD),Exclusive?,First name,Last name,Email,Role,Company,Industry,Location\n"
     b"VP of Sales at a SaaS scale-up,120,yes,Ada,Lovelace,ada@engines.example,VP of Sales,Analytical Engines,"
@@ -28,19 +27,6 @@ FILE = (
     b'Finance,"Boston, MA"\n'
     b"Nobody reachable,30,yes,No,Body,not-an-email,,Nowhere Ltd,,\n"
 )
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/dashboard/$"))
-
-
-def assert_no_horizontal_overflow(page: Page) -> None:
-    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: content {widths[0]}px, window {widths[1]}px"
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -7,15 +7,9 @@ from playwright.sync_api import Page, expect
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from notifications.models import EmailMessage
+from tests.browser.helpers import DESKTOP, PHONE, assert_no_horizontal_overflow
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 VERIFY_LINK = re.compile(r"https?://\S+/verify\?token=[\w-]+")
-
-
-def assert_no_horizontal_overflow(page: Page) -> None:
-    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: content {widths[0]}px, window {widths[1]}px"
 
 
 def verification_link(email: str) -> str:

@@ -7,17 +7,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import UserFactory
 from notifications.models import EmailMessage
+from tests.browser.helpers import DESKTOP, PHONE, assert_no_horizontal_overflow, sign_in
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 INVITE_LINK = re.compile(r"https?://\S+/invite/[\w-]+/[\w-]+/")
-
-
-def assert_no_horizontal_overflow(page: Page) -> None:
-    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{page.url} scrolls sideways: content {widths[0]}px, window {widths[1]}px"
 
 
 def invitation_link(email: str) -> str:
@@ -26,13 +20,6 @@ def invitation_link(email: str) -> str:
     found = INVITE_LINK.search(message.text)
     assert found, message.text
     return found.group(0)
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.locator("main").get_by_role("button", name="Sign in").click()
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -46,7 +33,7 @@ def test_management_invites_a_colleague_with_limited_rights(
     expect_http_error(403, "/settings/team/")
 
     # The manager signs in and opens the team page from the settings menu.
-    sign_in(page, "maria@northwind.example", PASSWORD)
+    sign_in(page, "maria@northwind.example", to_dashboard=False)
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Maria")
     page.goto("/settings/organization/")
     page.locator(".settings-nav").get_by_role("link", name="Team").click()
