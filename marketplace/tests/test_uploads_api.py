@@ -14,6 +14,7 @@ from accounts.tests.factories import StaffUserFactory, SubUserFactory, UserFacto
 from leadnexus.core.testing import assert_error
 from leads.models import ImportJob
 from leads.tests.factories import spreadsheet_upload
+from leads.tests.test_import_api import JOB_KEYS  # an upload is an import job: the same payload
 from marketplace.models import Listing
 from marketplace.tests.factories import VendorUserFactory
 
@@ -21,28 +22,6 @@ pytestmark = pytest.mark.django_db
 
 UPLOADS = "/api/marketplace/uploads/"
 FILE = "Title,Price,Email,Role\nVP Sales,120,ada@engines.com,VP of Sales\nBroken,12,not-an-email,\n"
-JOB_KEYS = {
-    "id",
-    "kind",
-    "status",
-    "file_name",
-    "total",
-    "processed",
-    "progress",
-    "created",
-    "updated",
-    "duplicates",
-    "invalid",
-    "rejected_url",
-    "duplicate_policy",
-    "columns",
-    "mapping",
-    "error",
-    "created_by",
-    "created_at",
-    "started_at",
-    "finished_at",
-}
 
 
 @pytest.fixture
