@@ -11,14 +11,19 @@ computed with the expression and weights of `marketplace.services.listings.listi
 minutes; it is skipped when the database already holds the same data set (`--regenerate`
 forces it).
 
-Serving: two gunicorn servers, one after the other, with the same flags (`GUNICORN_FLAGS`
+Serving: three gunicorn servers, one after the other, with the same flags (`GUNICORN_FLAGS`
 below: 2 workers x 4 threads, gthread, at most 8 connections a worker, keep-alive 5 s, no
 access log, no max-requests) and the same environment (DEBUG=false, a 64-character
 SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL of the bench database, CONN_MAX_AGE=60, rate limits
-lifted with RATE_LIMIT_SCALE, no Redis: the catalog path touches no cache): the application
-(`leadnexus.settings`), then the baseline (`bench.bare_settings`: the same settings plus
-`/bench/bare/`, see `bench/bare_urls.py`). Requests send `X-Forwarded-Proto: https` (the
-production HTTPS redirect) and `Accept: application/json`.
+lifted with RATE_LIMIT_SCALE, REDIS_URL of the bench's own Redis database, `--redis-url`,
+emptied before each server): the application as deployed (`leadnexus.settings`, catalog
+pages shared through the cache, `marketplace.catalog_cache`), the application with that
+cache off (CATALOG_CACHE_SECONDS=0: every request reads PostgreSQL), then the baseline
+(`bench.bare_settings`: the same settings plus `/bench/bare/`, see `bench/bare_urls.py`).
+Requests send `X-Forwarded-Proto: https` (the production HTTPS redirect) and
+`Accept: application/json`. wrk asks for the same address again and again, so with the
+cache on it measures a page the cache holds: the run without it is the cost of a page no
+one asked for in the last minute.
 
 Load: `wrk` (apt-get install -y wrk), 2 threads, 16 connections with keep-alive, a warm-up
 then a fixed duration per target; its Lua `done()` reports p50/p95/p99 and counts every
@@ -73,6 +78,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/leadnexus_bench_catalog"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
+NO_CACHE = ":no-cache"  # suffix of a target measured with the catalog page cache off
 FORBIDDEN_DATABASES = ("leadnexus_dev", "leadnexus_ci")
 DATA_VERSION = 1  # bump when the generated data changes: the next run regenerates
 SEED = 20261122
@@ -630,7 +637,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_env(database_url: str, settings_module: str) -> dict:
+def server_env(database_url: str, settings_module: str, redis_url: str = "", **extra: str) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "GUNICORN_"))}
     env.update(
         DJANGO_SETTINGS_MODULE=settings_module,
@@ -640,11 +647,12 @@ def server_env(database_url: str, settings_module: str) -> dict:
         SITE_URL="https://127.0.0.1",
         DATABASE_URL=database_url,
         CONN_MAX_AGE="60",
-        REDIS_URL="",
+        REDIS_URL=redis_url,
         RATE_LIMIT_SCALE="1000000",
         LOG_LEVEL="INFO",
         FORWARDED_ALLOW_IPS="127.0.0.1",
         PYTHONPATH=str(ROOT),
+        **extra,
     )
     return env
 
@@ -655,8 +663,8 @@ SECRET_KEY = secrets.token_urlsafe(48)  # 64 characters, new each run
 class Server:
     """gunicorn serving leadnexus.wsgi with `settings_module`, for the length of a `with`."""
 
-    def __init__(self, name: str, settings_module: str, database_url: str, workdir: Path):
-        self.name, self.settings_module, self.database_url = name, settings_module, database_url
+    def __init__(self, name: str, settings_module: str, workdir: Path, env: dict):
+        self.name, self.settings_module, self.env = name, settings_module, env
         self.port = _free_port()
         self.log_path = workdir / f"gunicorn-{name}.log"
         self.process = None
@@ -670,7 +678,7 @@ class Server:
     def __enter__(self):
         log = self.log_path.open("w")
         self.process = subprocess.Popen(  # noqa: S603 - gunicorn of this virtualenv
-            self.command(), cwd=ROOT, env=server_env(self.database_url, self.settings_module), stdout=log,
+            self.command(), cwd=ROOT, env=self.env, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + 60
@@ -698,6 +706,13 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def redis_flush(url: str) -> None:
+    """Empty the benchmark's Redis database: each server starts with nothing cached."""
+    import redis
+
+    redis.Redis.from_url(url, socket_timeout=5).flushdb()
 
 
 def request(port: int, path: str) -> tuple[int, bytes]:
@@ -883,25 +898,32 @@ def machine(config: dict) -> list[str]:
         f"indexes {size}), Python {platform.python_version()}, Django {django.get_version()}, "
         f"gunicorn {gunicorn.__version__}, {wrk_version}",
         f"Server: gunicorn {WORKERS} workers x {THREADS} threads ({' '.join(GUNICORN_FLAGS)}), no access log; "
-        "DEBUG=false, CONN_MAX_AGE=60, no Redis",
+        "DEBUG=false, CONN_MAX_AGE=60, Redis 7 on the same host (cache)",
         f"Load: wrk {WRK_THREADS} threads, {CONNECTIONS} connections (keep-alive); host load average before the "
         f"run {os.getloadavg()[0]:.2f}",
     ]
 
 
+def _target(name: str) -> tuple[str, str]:
+    """The target a result name measures, and its label (the run without the page cache says so)."""
+    base = name.removesuffix(NO_CACHE)
+    return base, TARGETS[base][0] + (", no page cache" if base != name else "")
+
+
 def report(results: dict, paths: dict, lines: list[str], args) -> bool:
     """Print the table and the aims; True when every answer was a 200."""
-    page1, bare = results.get("page1"), results.get("bare")
-    deep = results.get("deep")
+    bare = results.get("bare")
 
     def aim(name: str, result: dict) -> tuple[str, bool | None]:
+        base, suffix = name.removesuffix(NO_CACHE), name[len(name.removesuffix(NO_CACHE)) :]
         p95 = result["p95_us"] / 1000
-        if name in ("page1", "filtered"):
+        if base in ("page1", "filtered"):
             return f"p95 ≤ {AIMS['catalog_p95_ms']} ms", p95 <= AIMS["catalog_p95_ms"]
-        if name == "deep":
+        if base == "deep":
+            page1 = results.get("page1" + suffix)
             limit = min(AIMS["catalog_p95_ms"], AIMS["deep_over_page1"] * page1["p95_us"] / 1000) if page1 else 50
             return f"p95 ≤ {limit:.1f} ms (≤ 50 and ≤ 1.5 x page 1)", p95 <= limit
-        if name.startswith("search"):
+        if base.startswith("search"):
             return f"p95 ≤ {AIMS['search_p95_ms']} ms", p95 <= AIMS["search_p95_ms"]
         return "baseline", None
 
@@ -913,11 +935,12 @@ def report(results: dict, paths: dict, lines: list[str], args) -> bool:
     )
     clean = True
     for name, result in results.items():
+        base, label = _target(name)
         text, met = aim(name, result)
         clean = clean and result["non200"] == 0 and result["socket_errors"] == 0
-        shown = paths[name] if len(paths[name]) < 60 else paths[name][:45] + "…"
+        shown = paths[base] if len(paths[base]) < 60 else paths[base][:45] + "…"
         print(
-            f"| {TARGETS[name][0]} | `{shown}` | {result['p50_us'] / 1000:.1f} | {result['p95_us'] / 1000:.1f} "
+            f"| {label} | `{shown}` | {result['p50_us'] / 1000:.1f} | {result['p95_us'] / 1000:.1f} "
             f"| {result['p99_us'] / 1000:.1f} | {result['rps']:,.0f} | {result['requests']:,.0f} "
             f"| {result['non200']:.0f} | {result['socket_errors']:.0f} "
             f"| {text} | {'—' if met is None else 'yes' if met else '**no**'} |"
@@ -930,19 +953,21 @@ def report(results: dict, paths: dict, lines: list[str], args) -> bool:
     for name, result in results.items():
         cpu = result["cpu_ms"]
         print(
-            f"| {TARGETS[name][0]} | {cpu['app']:.2f} | {cpu['postgres']:.2f} | {cpu['wrk']:.2f} "
+            f"| {_target(name)[1]} | {cpu['app']:.2f} | {cpu['postgres']:.2f} | {cpu['wrk']:.2f} "
             f"| {result['host_pct']:.0f}% | {result['other_pct']:.0f}% | {result['busiest_worker']:.0f}% "
             f"| {result['attempt']} |"
         )
     print()
-    if page1 and bare:
-        ratio = page1["rps"] / bare["rps"]
-        verdict = "met" if ratio >= AIMS["catalog_over_bare"] else "MISSED"
-        print(f"catalog page 1 req/s / bare req/s: {ratio:.2f} (aim ≥ 0.33: {verdict})")
-    if page1 and deep:
-        ratio = deep["p95_us"] / page1["p95_us"]
-        verdict = "met" if ratio <= AIMS["deep_over_page1"] else "MISSED"
-        print(f"deep page p95 / page 1 p95: {ratio:.2f} (aim ≤ 1.5: {verdict})")
+    for suffix, label in (("", "cached pages"), (NO_CACHE, "no page cache")):
+        page1, deep = results.get("page1" + suffix), results.get("deep" + suffix)
+        if page1 and bare:
+            ratio = page1["rps"] / bare["rps"]
+            verdict = "met" if ratio >= AIMS["catalog_over_bare"] else "MISSED"
+            print(f"{label}: catalog page 1 req/s / bare req/s: {ratio:.2f} (aim ≥ 0.33: {verdict})")
+        if page1 and deep:
+            ratio = deep["p95_us"] / page1["p95_us"]
+            verdict = "met" if ratio <= AIMS["deep_over_page1"] else "MISSED"
+            print(f"{label}: deep page p95 / page 1 p95: {ratio:.2f} (aim ≤ 1.5: {verdict})")
     if not clean:
         bad = {name: (r["non200"], r["bad_status"], r["socket_errors"]) for name, r in results.items()}
         print(
@@ -1060,6 +1085,10 @@ def _cumulative(stats, path_suffix: str, function: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument(
+        "--redis-url", default=DEFAULT_REDIS_URL, help="a Redis database of the benchmark's own (emptied each run)"
+    )
+    parser.add_argument("--cached-only", action="store_true", help="skip the run with the catalog page cache off")
     parser.add_argument("--rows", type=int, default=1_000_000)
     data = parser.add_mutually_exclusive_group()
     data.add_argument("--regenerate", action="store_true", help="generate the data even if it is there")
@@ -1083,6 +1112,9 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="EXPLAIN (ANALYZE, BUFFERS) each catalog target")
     parser.add_argument("--profile", choices=[*CATALOG_TARGETS, "bare"], help="profile one target in-process")
     parser.add_argument("--profile-requests", type=int, default=200)
+    parser.add_argument(
+        "--profile-cache", default="0", metavar="SECONDS", help="CATALOG_CACHE_SECONDS while profiling (default 0: off)"
+    )
     parser.add_argument("--no-load", action="store_true", help="skip the load (with --explain or --profile)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cursor", help=argparse.SUPPRESS)
@@ -1117,12 +1149,19 @@ def main() -> None:
         script = workdir / "catalog.lua"
         script.write_text(WRK_SCRIPT)
         app_targets = [name for name in args.targets if name != "bare"]
-        if app_targets:
-            with Server("app", "leadnexus.settings", args.database_url, workdir) as server:
-                results.update(load(server, app_targets, paths, expects, args, script))
-        if "bare" in args.targets:
-            with Server("bare", "bench.bare_settings", args.database_url, workdir) as server:
-                results.update(load(server, ["bare"], paths, expects, args, script))
+        servers = [("app", "leadnexus.settings", app_targets, "", {})]
+        if not args.cached_only:
+            no_cache = {"CATALOG_CACHE_SECONDS": "0"}
+            servers.append(("app-no-cache", "leadnexus.settings", app_targets, NO_CACHE, no_cache))
+        servers.append(("bare", "bench.bare_settings", ["bare"] if "bare" in args.targets else [], "", {}))
+        for server_name, settings_module, names, suffix, extra in servers:
+            if not names:
+                continue
+            redis_flush(args.redis_url)
+            env = server_env(args.database_url, settings_module, args.redis_url, **extra)
+            with Server(server_name, settings_module, workdir, env) as server:
+                measured = load(server, names, paths, expects, args, script)
+            results.update({name + suffix: result for name, result in measured.items()})
         clean = report(results, paths, lines, args)
         if clean:
             shutil.rmtree(workdir)
@@ -1130,7 +1169,8 @@ def main() -> None:
             print(f"servers' logs kept in {workdir}")
 
     if args.explain or args.profile:
-        env = server_env(args.database_url, "bench.bare_settings" if args.profile == "bare" else "leadnexus.settings")
+        settings_module = "bench.bare_settings" if args.profile == "bare" else "leadnexus.settings"
+        env = server_env(args.database_url, settings_module, args.redis_url, CATALOG_CACHE_SECONDS=args.profile_cache)
         command = [sys.executable, __file__, "--child", "--cursor", cursor]
         if args.explain:
             command.append("--explain")

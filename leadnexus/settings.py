@@ -119,7 +119,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "leadnexus.core.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -290,6 +290,9 @@ EMAIL_MX_TIMEOUT = env.int("EMAIL_MX_TIMEOUT_SECONDS", default=3)
 # Valid leads scoring at least this, from verified vendors, are approved without review
 # (unset: every listing waits for staff).
 LISTING_AUTO_APPROVE_SCORE = env.int("LISTING_AUTO_APPROVE_SCORE", default=None)
+# Catalog pages are cached this long at most (every change to the catalog starts afresh at
+# once; this bounds what no change announces, such as a vendor's new name). 0: no cache.
+CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
 
 # --- Internationalisation and money -----------------------------------------
 LANGUAGE_CODE = "en-us"

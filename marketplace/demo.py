@@ -15,6 +15,7 @@ from accounts.services.users import organization_create, user_create
 from leads.cleaning import apply_clean, lead_clean
 from leads.models import Lead
 from leads.scoring import score_lead
+from marketplace.catalog_cache import catalog_changed
 from marketplace.models import Listing, SavedSearch
 from marketplace.services.listings import listings_search_index
 from marketplace.services.saved_searches import saved_search_create
@@ -53,6 +54,7 @@ def seed(state: dict) -> None:
     for key, approved, pending, seed_value in PLAN:
         in_catalog += _listings(state[key], approved=approved, pending=pending, seed_value=seed_value)
     listings_search_index(in_catalog)
+    catalog_changed()
     _saved_search(state["buyer"])
 
 

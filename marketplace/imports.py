@@ -35,6 +35,7 @@ from leads.imports.specs import ImportField, ImportSpec, RowCheck, RowResult, St
 from leads.models import ImportJob, ImportRow, Lead
 from leads.scoring import score_lead
 from leads.validation import REASONS
+from marketplace.catalog_cache import catalog_changed
 from marketplace.models import Listing
 from marketplace.services.inventory import ON_LABELS, LiveTwin, live_twins_find
 from marketplace.services.listings import (
@@ -398,6 +399,8 @@ class ListingImportSpec(ImportSpec):
         )
         in_catalog = [t.listing for t in updated if t.listing.approval_status == Listing.ApprovalStatus.APPROVED]
         listings_search_index([listing.pk for listing in approved + in_catalog])
+        if approved or in_catalog:
+            catalog_changed()
 
     # --- After the last batch ----------------------------------------------------------
 

@@ -3,7 +3,9 @@
 Everything the catalog filters and sorts on is stored on the listing itself (score,
 employee count, vendor quality, industry, location, the search vector), so a catalog page
 is one query on the listing table joined only to its vendor and its lead (for the masked
-contact fields), whatever the filters.
+contact fields), whatever the filters. Its rows are read as tuples (`CatalogRow`), not
+model instances, and the pages every viewer shares are kept in the cache until the catalog
+changes (`marketplace.catalog_cache`); contacts are disclosed per viewer after either.
 
 Pages are keyset pages: each whitelisted ordering seeks on `(value, id)` with a row
 comparison, which PostgreSQL answers from the partial composite indexes of
@@ -24,9 +26,13 @@ case-insensitive match over the same fields and relevance falls back to the scor
 import base64
 import json
 import math
+from collections import namedtuple
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import cache, cached_property, reduce
+from operator import and_, or_
 
 import django_filters
 from django import forms
@@ -41,6 +47,7 @@ from drf_spectacular.utils import extend_schema_field
 from accounts.models import User
 from leadnexus.core.exceptions import NotAuthenticated, NotFound, ValidationFailed
 from leadnexus.core.ids import is_db_id
+from marketplace.catalog_cache import catalog_cached
 from marketplace.masking import mask_company, mask_email, mask_name, mask_phone, mask_website
 from marketplace.models import CATALOG, Listing
 from marketplace.services.listings import MAX_PRICE, SEARCH_CONFIG
@@ -72,11 +79,11 @@ MAX_TERMS = 10
 MAX_TERM_LENGTH = 100
 MAX_SEARCH_LENGTH = 200
 
-# The columns a catalog card needs: no search vector, no lead columns but the contacts.
-LISTING_COLUMNS = (
+# The columns of a catalog row, in the order `CatalogRow` reads them: what a card, the API
+# payload and the export show (no search vector; of the lead, only its contacts).
+ROW_COLUMNS = (
     "id",
     "vendor_id",
-    "lead_id",
     "title",
     "description",
     "industry",
@@ -94,9 +101,7 @@ LISTING_COLUMNS = (
     "validation_status",
     "vendor_quality",
     "created_at",
-    "vendor__id",
     "vendor__name",
-    "lead__id",
     "lead__first_name",
     "lead__last_name",
     "lead__email",
@@ -156,11 +161,11 @@ class TermsFilter(django_filters.Filter):
 
 class CatalogFilter(django_filters.FilterSet):
     """The catalog's filters (DESIGN §5), shared by the API, the pages, the export and saved
-    searches. Ordering is validated here and applied by the keyset pages."""
+    searches: their declaration (fields, validation, the schema's parameters). What each one
+    selects is `catalog_filtered`'s; ordering is applied by the keyset pages."""
 
-    industry = TermsFilter(method="filter_industry", help_text="Any of these industries (exact, any case).")
+    industry = TermsFilter(help_text="Any of these industries (exact, any case).")
     location = TermsFilter(
-        method="filter_location",
         help_text='Any of these places: the whole location or one of its comma-separated parts ("CA", '
         '"San Francisco").',
     )
@@ -182,13 +187,11 @@ class CatalogFilter(django_filters.FilterSet):
         help_text="Vendor quality from; vendors not rated yet are left out when this is set.",
     )
     search = django_filters.CharFilter(
-        method="filter_search",
         max_length=MAX_SEARCH_LENGTH,
         help_text='Words in the title, description, industry, location or company ("quoted phrase", -word, or).',
     )
     ordering = django_filters.ChoiceFilter(
         choices=list(ORDERING_LABELS.items()),
-        method="filter_ordering",
         empty_label=None,
         help_text="Default: relevance when searching, else -score.",
     )
@@ -197,69 +200,114 @@ class CatalogFilter(django_filters.FilterSet):
         model = Listing
         fields = []
 
-    def __init__(self, *args, plain_search: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.plain_search = plain_search or connection.vendor != "postgresql"
-        self.search_query = None
+    @classmethod
+    @cache
+    def form_class(cls) -> type[forms.Form]:
+        """The filters' form, built once: django-filter builds a form class per filter set, and
+        a filter set deep-copies its filters, which together cost more than a catalog page's
+        query."""
+        return type("CatalogFilterForm", (forms.Form,), {name: f.field for name, f in cls.base_filters.items()})
 
-    def filter_industry(self, queryset, name, value):
-        match = Q()
-        for term in value:
-            match |= Q(industry__iexact=term)
-        return queryset.filter(match) if value else queryset
+    def get_form_class(self):
+        return self.form_class()
 
-    def filter_location(self, queryset, name, value):
-        match = Q()
-        for term in value:
-            match |= (
-                Q(location__iexact=term)
-                | Q(location__istartswith=f"{term},")
-                | Q(location__iendswith=f", {term}")
-                | Q(location__icontains=f", {term},")
-            )
-        return queryset.filter(match) if value else queryset
+    def filter_queryset(self, queryset):
+        return catalog_filtered(queryset, self.form.cleaned_data)[0]
 
-    def filter_search(self, queryset, name, value):
-        value = _clean_text(value)
-        if not value:
-            return queryset
-        if self.plain_search:
-            for term in value.split()[:5]:
-                term = term.strip('"')
-                queryset = queryset.filter(
-                    Q(title__icontains=term)
-                    | Q(description__icontains=term)
-                    | Q(industry__icontains=term)
-                    | Q(location__icontains=term)
-                    | Q(lead__company__icontains=term)
-                )
-            return queryset
-        self.search_query = SearchQuery(value, search_type="websearch", config=SEARCH_CONFIG)
-        return queryset.filter(search_vector=self.search_query)
 
-    def filter_ordering(self, queryset, name, value):
-        return queryset
+def catalog_form(params) -> forms.Form:
+    """The catalog's filters in `params`, validated: ValidationFailed names each bad one."""
+    form = CatalogFilter.form_class()(data=params)
+    if not form.is_valid():
+        raise ValidationFailed(
+            "Some filters are not valid.",
+            details={name: [str(message) for message in messages] for name, messages in form.errors.items()},
+        )
+    return form
+
+
+def industry_q(terms: list[str]) -> Q:
+    """Any of these industries, exactly but in any case."""
+    return reduce(or_, (Q(industry__iexact=term) for term in terms))
+
+
+def location_q(terms: list[str]) -> Q:
+    """Any of these places: the whole location or one of its comma-separated parts."""
+    return reduce(
+        or_,
+        (
+            Q(location__iexact=term)
+            | Q(location__istartswith=f"{term},")
+            | Q(location__iendswith=f", {term}")
+            | Q(location__icontains=f", {term},")
+            for term in terms
+        ),
+    )
+
+
+def plain_search_q(words: list[str]) -> Q:
+    """Every word, as a case-insensitive substring of any searched field: the search where
+    there is no search vector (SQLite, a vendor's own listings)."""
+    return reduce(
+        and_,
+        (
+            Q(title__icontains=word)
+            | Q(description__icontains=word)
+            | Q(industry__icontains=word)
+            | Q(location__icontains=word)
+            | Q(lead__company__icontains=word)
+            for word in words
+        ),
+    )
+
+
+# Filters that compare one column with the value, as CatalogFilter declares them.
+_COMPARISONS = {
+    name: f"{CatalogFilter.base_filters[name].field_name}__{CatalogFilter.base_filters[name].lookup_expr}"
+    for name in ("price_min", "price_max", "min_score", "exclusive", "vendor_quality_min")
+}
+
+
+def catalog_filtered(queryset: QuerySet, data: dict, *, plain_search: bool = False) -> tuple[QuerySet, object]:
+    """`queryset` narrowed by the catalog's cleaned filters `data` (CatalogFilter's form), and
+    the full-text query when it searched one: the one reading of each filter, for the catalog,
+    its export and pages, goal results and saved searches."""
+    conditions = []
+    if data.get("industry"):
+        conditions.append(industry_q(data["industry"]))
+    if data.get("location"):
+        conditions.append(location_q(data["location"]))
+    for name, lookup in _COMPARISONS.items():
+        if data.get(name) is not None:
+            conditions.append(Q(**{lookup: data[name]}))
+    search_query = None
+    text = _clean_text(data.get("search") or "")
+    if text and (plain_search or connection.vendor != "postgresql"):
+        conditions.append(plain_search_q([word.strip('"') for word in text.split()[:5]]))
+    elif text:
+        search_query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        conditions.append(Q(search_vector=search_query))
+    return (queryset.filter(*conditions) if conditions else queryset), search_query
 
 
 @dataclass(frozen=True)
 class Catalog:
-    """A filtered set of listings and the ordering its pages follow."""
+    """A filtered set of listings and the ordering its pages follow; `build` makes its
+    queryset when a page is read from the database (not for a page the cache holds). A
+    catalog that reads the same for every viewer (not a vendor's own listings, not a goal's
+    ranking) names itself by `shared_as`, under which its pages are shared through the cache
+    (`marketplace.catalog_cache`)."""
 
-    queryset: QuerySet
+    build: Callable[[], QuerySet]
     ordering: str
     field: str
     descending: bool
     filters: dict
+    shared_as: tuple | None = None
 
-
-def _filtered(base: QuerySet, params, *, plain_search: bool = False) -> CatalogFilter:
-    filterset = CatalogFilter(data=params, queryset=base, plain_search=plain_search)
-    if not filterset.is_valid():
-        raise ValidationFailed(
-            "Some filters are not valid.",
-            details={name: [str(message) for message in messages] for name, messages in filterset.errors.items()},
-        )
-    return filterset
+    @cached_property
+    def queryset(self) -> QuerySet:
+        return self.build()
 
 
 def catalog_search(*, user: User, params, mine: bool = False) -> Catalog:
@@ -268,41 +316,40 @@ def catalog_search(*, user: User, params, mine: bool = False) -> Catalog:
 
     Anyone may browse the catalog, signed in or not (contacts stay masked); `mine` needs a
     signed-in member (an organization that sells nothing has no listings)."""
-    if mine:
-        if not user.is_authenticated:
-            raise NotAuthenticated()
-        base = Listing.objects.filter(vendor_id=user.organization_id)
-    else:
-        base = Listing.objects.filter(CATALOG)
-    base = base.select_related("vendor", "lead").only(*LISTING_COLUMNS)
-    if any(name in params for name in CatalogFilter.base_filters):
-        # A vendor's own listings are few, and only approved ones carry a search vector.
-        filterset = _filtered(base, params, plain_search=mine)
-        data, queryset, search_query = filterset.form.cleaned_data, filterset.qs, filterset.search_query
-    else:
-        # Nothing to filter (the first page, the next ones): building the filter set's form
-        # would cost more than the page's query.
-        data, queryset, search_query = {}, base, None
+    if mine and not user.is_authenticated:
+        raise NotAuthenticated()
+    # Nothing to validate on the first page and the next ones.
+    data = catalog_form(params).cleaned_data if any(name in params for name in CatalogFilter.base_filters) else {}
+    # A vendor's own listings are few, and only approved ones carry a search vector.
+    full_text = bool(_clean_text(data.get("search") or "")) and not mine and connection.vendor == "postgresql"
     ordering = data.get("ordering") or ""
     if ordering == "relevance" or (not ordering and data.get("search") and not mine):
-        ordering = "relevance" if search_query is not None else DEFAULT_ORDERING
+        ordering = "relevance" if full_text else DEFAULT_ORDERING
     ordering = ordering or (MINE_DEFAULT_ORDERING if mine else DEFAULT_ORDERING)
-    if ordering == "relevance":
-        queryset = _ranked(queryset, search_query)
+
+    def build() -> QuerySet:
+        base = Listing.objects.filter(vendor_id=user.organization_id) if mine else Listing.objects.filter(CATALOG)
+        queryset, search_query = catalog_filtered(base, data, plain_search=mine)
+        return _ranked(queryset, search_query) if ordering == "relevance" else queryset
+
     field, descending = ORDERINGS[ordering]
     filters = {name: value for name, value in data.items() if value not in (None, "", [])}
-    return Catalog(queryset=queryset, ordering=ordering, field=field, descending=descending, filters=filters)
+    return Catalog(
+        build=build,
+        ordering=ordering,
+        field=field,
+        descending=descending,
+        filters=filters,
+        shared_as=None if mine else (ordering, sorted(filters.items())),
+    )
 
 
 def _ranked(matches: QuerySet, query: SearchQuery) -> QuerySet:
     """The best-scored `RELEVANCE_CANDIDATES` matches, ranked (see the module's docstring)."""
     candidates = matches.order_by("-lead_score", "-pk").values("pk")[:RELEVANCE_CANDIDATES]
-    return (
-        Listing.objects.filter(pk__in=candidates)
-        .select_related("vendor", "lead")
-        .only(*LISTING_COLUMNS)
-        # ts_rank is a float4: as float8 the cursor carries the exact value the seek compares.
-        .annotate(rank=Cast(SearchRank(F("search_vector"), query), FloatField()))
+    # ts_rank is a float4: as float8 the cursor carries the exact value the seek compares.
+    return Listing.objects.filter(pk__in=candidates).annotate(
+        rank=Cast(SearchRank(F("search_vector"), query), FloatField())
     )
 
 
@@ -363,7 +410,7 @@ def _decode(catalog: Catalog, raw: str | None):
         raise NotFound("Invalid cursor.") from None
 
 
-def _encode(catalog: Catalog, listing: Listing, *, backwards: bool) -> str:
+def _encode(catalog: Catalog, listing: "CatalogRow", *, backwards: bool) -> str:
     value = getattr(listing, catalog.field)
     value = value.isoformat() if hasattr(value, "isoformat") else value if isinstance(value, int) else str(value)
     raw = json.dumps({"o": catalog.ordering, "v": value, "id": listing.pk, "r": backwards}, separators=(",", ":"))
@@ -374,6 +421,12 @@ def catalog_page(catalog: Catalog, *, cursor: str | None, size: int) -> CatalogP
     """One page of `catalog` after (or, for a "previous" cursor, before) `cursor`: a seek on
     `(ordering value, id)`, so listings approved meanwhile neither shift nor repeat rows."""
     position = _decode(catalog, cursor)
+    if catalog.shared_as is None:
+        return _page_read(catalog, position, size)
+    return catalog_cached((*catalog.shared_as, cursor, size), lambda: _page_read(catalog, position, size))
+
+
+def _page_read(catalog: Catalog, position: tuple | None, size: int) -> CatalogPage:
     backwards = position is not None and position[2]
     walk_descending = catalog.descending != backwards
     queryset = catalog.queryset
@@ -395,51 +448,119 @@ def catalog_page(catalog: Catalog, *, cursor: str | None, size: int) -> CatalogP
     )
 
 
-def _page_rows(ordered: QuerySet, limit: int) -> list[Listing]:
+def _page_rows(ordered: QuerySet, limit: int) -> list["CatalogRow"]:
     """The first `limit` listings of `ordered`. A ranked set (annotated: relevance, a goal's
     rank) is paged on the listing table alone, then only the page's rows are read with their
     vendor and lead: joining every ranked candidate first costs several times as much."""
     annotations = list(ordered.query.annotations)
     if not annotations:
-        return list(ordered[:limit])
-    keys = list(ordered.values("pk", *annotations)[:limit])
-    found = Listing.objects.select_related("vendor", "lead").only(*LISTING_COLUMNS).in_bulk([k["pk"] for k in keys])
+        return [CatalogRow(row) for row in ordered.values_list(*ROW_COLUMNS)[:limit]]
+    keys = list(ordered.values_list("pk", *annotations)[:limit])
+    found = {row[0]: row for row in Listing.objects.filter(pk__in=[key[0] for key in keys]).values_list(*ROW_COLUMNS)}
     rows = []
-    for key in keys:
-        listing = found.get(key.pop("pk"))
-        if listing is not None:
-            for name, value in key.items():
-                setattr(listing, name, value)
-            rows.append(listing)
+    for pk, *values in keys:
+        if pk in found:
+            row = CatalogRow(found[pk])
+            for name, value in zip(annotations, values, strict=True):
+                setattr(row, name, value)
+            rows.append(row)
     return rows
+
+
+def catalog_rows(catalog: Catalog, *, chunk_size: int) -> Iterator["CatalogRow"]:
+    """Every listing of `catalog` in its order, read `chunk_size` rows at a time (the export)."""
+    prefix = "-" if catalog.descending else ""
+    ordered = catalog.queryset.order_by(f"{prefix}{catalog.field}", f"{prefix}pk")
+    return map(CatalogRow, ordered.values_list(*ROW_COLUMNS).iterator(chunk_size=chunk_size))
+
+
+LeadContacts = namedtuple("LeadContacts", "first_name last_name email phone company website")
+VendorName = namedtuple("VendorName", "id name")
+
+
+class CatalogRow:
+    """A listing as catalog pages read it: one row of `ROW_COLUMNS`, with the attributes of a
+    `Listing` that cards, the API payload and the export read (`vendor.name`, `lead.email`,
+    `remaining`...), for a fraction of the cost of three model instances. Disclosure and
+    ranking add theirs (`is_purchased`, `contacts_revealed`, `rank`, `match_<n>`)."""
+
+    def __init__(self, row: tuple, masked: dict | None = None):
+        self.row = row
+        self._masked = masked
+        (
+            self.pk,
+            self.vendor_id,
+            self.title,
+            self.description,
+            self.industry,
+            self.location,
+            self.employee_count,
+            self.price,
+            self.currency,
+            self.exclusive,
+            self.max_sales,
+            self.sold_count,
+            self.reserved_count,
+            self.approval_status,
+            self.status,
+            self.lead_score,
+            self.validation_status,
+            self.vendor_quality,
+            self.created_at,
+            vendor_name,
+        ) = row[:20]
+        self.id = self.pk
+        self.vendor = VendorName(self.vendor_id, vendor_name)
+        self.lead = LeadContacts(*row[20:])
+        self.remaining = max(self.max_sales - self.sold_count - self.reserved_count, 0)
+
+    @property
+    def contacts_masked(self) -> dict[str, str]:
+        """The contacts as `listing_contacts` masks them, masked once per row."""
+        if self._masked is None:
+            self._masked = _masked(self.lead)
+        return self._masked
+
+    def __reduce__(self):
+        # Pickled (a cached page) as its row and masked contacts alone, a fraction of the
+        # whole object: what disclosure adds belongs to one viewer, and ranking served the
+        # page's cursors. Every viewer of a shared page reads the masking done for the first.
+        return CatalogRow, (self.row, self.contacts_masked)
 
 
 # --- What a viewer sees of a listing --------------------------------------------------------
 
 
-def listing_contacts(listing: Listing, *, revealed: bool) -> dict[str, str]:
+def listing_contacts(listing: "Listing | CatalogRow", *, revealed: bool) -> dict[str, str]:
     """The five contact fields of DESIGN §5, in full or masked: the one place that decides
     their shape, for the API, the pages, the export and emails alike."""
     lead = listing.lead
-    name = " ".join(part for part in (lead.first_name, lead.last_name) if part)
-    if revealed:
-        return {
-            "company_name": lead.company,
-            "website": lead.website,
-            "contact_name": name,
-            "contact_email": lead.email,
-            "contact_phone": lead.phone,
-        }
+    if not revealed:
+        return listing.contacts_masked if isinstance(listing, CatalogRow) else _masked(lead)
+    return {
+        "company_name": lead.company,
+        "website": lead.website,
+        "contact_name": _full_name(lead),
+        "contact_email": lead.email,
+        "contact_phone": lead.phone,
+    }
+
+
+def _full_name(lead) -> str:
+    return " ".join(part for part in (lead.first_name, lead.last_name) if part)
+
+
+def _masked(lead) -> dict[str, str]:
     return {
         "company_name": mask_company(lead.company),
         "website": mask_website(lead.website),
-        "contact_name": mask_name(name),
+        "contact_name": mask_name(_full_name(lead)),
         "contact_email": mask_email(lead.email),
         "contact_phone": mask_phone(lead.phone),
     }
 
 
-def listing_values(listing: Listing) -> dict:
+def listing_values(listing: "Listing | CatalogRow") -> dict:
     """What a viewer sees of a listing, as Python values (the API payload and the export
     columns): disclosed listings (`marketplace.services.reveals.listings_disclose`) carry their
     contacts in full, any other renders masked and not purchased."""

@@ -14,7 +14,14 @@ from accounts.models import User
 from marketplace.goals.parser import strategy_empty
 from marketplace.models import Listing
 from marketplace.selectors import search_goal_get
-from marketplace.selectors_catalog import LISTING_COLUMNS, Catalog, CatalogFilter, catalog_search
+from marketplace.selectors_catalog import (
+    Catalog,
+    CatalogFilter,
+    catalog_search,
+    industry_q,
+    location_q,
+    plain_search_q,
+)
 from marketplace.services.listings import SEARCH_CONFIG
 
 # --- Ranking the catalog by a strategy -------------------------------------------------------
@@ -29,29 +36,12 @@ RESULT_CANDIDATES = 500
 OVERRIDES = {"industry": "industries", "location": "locations", "price_max": "price_max", "search": "keywords"}
 
 
-def _location_q(term: str) -> Q:
-    # The catalog's own reading of a place (`CatalogFilter.filter_location`): the whole
-    # location or one of its comma-separated parts.
-    return (
-        Q(location__iexact=term)
-        | Q(location__istartswith=f"{term},")
-        | Q(location__iendswith=f", {term}")
-        | Q(location__icontains=f", {term},")
-    )
-
-
 def _keyword_q(word: str) -> Q:
     # The catalog's search on one word: the stored search vector on PostgreSQL (stemmed), a
     # plain match over the same fields elsewhere.
     if connection.vendor == "postgresql":
         return Q(search_vector=SearchQuery(word, search_type="plain", config=SEARCH_CONFIG))
-    return (
-        Q(title__icontains=word)
-        | Q(description__icontains=word)
-        | Q(industry__icontains=word)
-        | Q(location__icontains=word)
-        | Q(lead__company__icontains=word)
-    )
+    return plain_search_q([word])
 
 
 def strategy_criteria(strategy: dict) -> list[tuple[str, Q]]:
@@ -59,9 +49,9 @@ def strategy_criteria(strategy: dict) -> list[tuple[str, Q]]:
     by: industries, locations, employees, price_max, and each keyword."""
     criteria = []
     if strategy.get("industries"):
-        criteria.append(("industries", reduce(or_, (Q(industry__iexact=term) for term in strategy["industries"]))))
+        criteria.append(("industries", industry_q(strategy["industries"])))
     if strategy.get("locations"):
-        criteria.append(("locations", reduce(or_, (_location_q(term) for term in strategy["locations"]))))
+        criteria.append(("locations", location_q(strategy["locations"])))
     size = Q()
     if strategy.get("employee_min") is not None:
         size &= Q(employee_count__gte=strategy["employee_min"])
@@ -96,8 +86,6 @@ def strategy_ranked(base: QuerySet, criteria: list[tuple[str, Q]]) -> QuerySet:
     relevance = reduce(lambda total, name: total + F(name), flags, Value(0))
     return (
         Listing.objects.filter(candidates)
-        .select_related("vendor", "lead")
-        .only(*LISTING_COLUMNS)
         .annotate(**flags)
         .annotate(relevance=relevance)
         .annotate(rank=F("relevance") * 1000 + F("lead_score"))
@@ -148,11 +136,16 @@ def goal_results(*, user: User, goal_id: int, params) -> GoalResults:
     for part in overridden:
         strategy[part] = None if part == "price_max" else []
     criteria = strategy_criteria(strategy)
-    ranked = strategy_ranked(catalog.queryset, criteria)
     return GoalResults(
         goal=goal,
         strategy=strategy,
         overridden=overridden,
         criteria=[name for name, _ in criteria],
-        catalog=Catalog(queryset=ranked, ordering="relevance", field="rank", descending=True, filters=catalog.filters),
+        catalog=Catalog(
+            build=lambda: strategy_ranked(catalog.queryset, criteria),
+            ordering="relevance",
+            field="rank",
+            descending=True,
+            filters=catalog.filters,
+        ),
     )

@@ -23,6 +23,7 @@ from leads.cleaning import LEAD_FIELDS, apply_clean, lead_clean
 from leads.models import Lead
 from leads.scoring import score_lead
 from leads.selectors import lead_get
+from marketplace.catalog_cache import catalog_changed
 from marketplace.models import Listing
 from marketplace.policy import can_sell
 from marketplace.selectors import listing_for_review, listing_for_vendor
@@ -219,6 +220,7 @@ def listing_update(*, actor: User, listing_id: int, changes: dict) -> Listing:
         publish("marketplace.listing.updated", actor=actor, org=listing.vendor_id, subject=listing, data=changed)
         if listing.approval_status == Listing.ApprovalStatus.APPROVED:
             listings_search_index([listing.pk])
+            catalog_changed()
     return listing
 
 
@@ -234,6 +236,7 @@ def listing_withdraw(*, actor: User, listing_id: int) -> Listing:
         before = listing.status
         listing.status = Listing.Status.WITHDRAWN
         listing.save(update_fields=["status", "updated_at"])
+        catalog_changed()
         publish(
             "marketplace.listing.withdrawn",
             actor=actor,
@@ -286,6 +289,7 @@ def _review(listing: Listing, *, approved: bool, reviewer: User | None, reason: 
     publish(name, actor=reviewer, org=listing.vendor_id, subject=listing, data=data)
     if approved:
         listings_search_index([listing.pk])
+        catalog_changed()
     _tell_vendor(listing, approved=approved)
     return listing
 

@@ -13,6 +13,7 @@ discloses it chunk by chunk the same way.
 """
 
 from collections.abc import Iterable, Iterator
+from itertools import islice
 
 from django.db import transaction
 
@@ -24,7 +25,7 @@ from leads.imports.export import FORMATS, cell_safe, spreadsheet_response
 from marketplace.models import Listing, RevealLog
 from marketplace.policy import reveals_contacts
 from marketplace.selectors import listings_bought
-from marketplace.selectors_catalog import Catalog, catalog_search, listing_values
+from marketplace.selectors_catalog import Catalog, catalog_rows, catalog_search, listing_values
 
 EXPORT_CHUNK = 1000
 
@@ -48,7 +49,9 @@ def listings_disclose(*, actor: User, listings: Iterable[Listing], context: str)
         listing.is_purchased = listing.pk in bought
         listing.contacts_revealed = reveals_contacts(user=actor, listing=listing, bought=listing.is_purchased)
         if listing.contacts_revealed and listing.vendor_id != organization_id:
-            reveals.append(RevealLog(listing=listing, user=actor, organization_id=organization_id, context=context))
+            reveals.append(
+                RevealLog(listing_id=listing.pk, user=actor, organization_id=organization_id, context=context)
+            )
     if reveals:
         with transaction.atomic():
             RevealLog.objects.bulk_create(reveals)
@@ -86,23 +89,16 @@ EXPORT_COLUMNS = (
 )
 
 
-def _export_row(listing: Listing) -> list:
+def _export_row(listing) -> list:
     values = listing_values(listing)
     return [cell_safe(values[name]) for name in EXPORT_COLUMNS]
 
 
 def _export_rows(actor: User, catalog: Catalog) -> Iterator[list]:
     yield list(EXPORT_COLUMNS)
-    ordering = f"{'-' if catalog.descending else ''}{catalog.field}"
-    chunk = []
-    for listing in catalog.queryset.order_by(ordering, "-pk" if catalog.descending else "pk").iterator(
-        chunk_size=EXPORT_CHUNK
-    ):
-        chunk.append(listing)
-        if len(chunk) == EXPORT_CHUNK:
-            yield from map(_export_row, listings_disclose(actor=actor, listings=chunk, context="export"))
-            chunk = []
-    yield from map(_export_row, listings_disclose(actor=actor, listings=chunk, context="export"))
+    rows = catalog_rows(catalog, chunk_size=EXPORT_CHUNK)
+    while chunk := list(islice(rows, EXPORT_CHUNK)):
+        yield from map(_export_row, listings_disclose(actor=actor, listings=chunk, context="export"))
 
 
 def catalog_export(*, actor: User, params, format: str | None = None, mine: bool = False):

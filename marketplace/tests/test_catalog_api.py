@@ -32,16 +32,6 @@ def _ids(response) -> list[int]:
     return [row["id"] for row in response.json()["results"]]
 
 
-@pytest.fixture
-def vendor():
-    return VendorFactory()
-
-
-@pytest.fixture
-def seller(vendor):
-    return UserFactory(organization=vendor)
-
-
 # --- Who may browse, what is listed -----------------------------------------------------------
 
 
@@ -344,7 +334,8 @@ def test_a_cursor_that_is_not_ours_is_not_found(auth_client, vendor):
 
 
 @pytest.mark.parametrize("kind", ["anonymous", "buyer", "vendor", "staff"])
-def test_the_catalog_query_count_does_not_grow_with_the_page_size(kind, vendor):
+def test_the_catalog_query_count_does_not_grow_with_the_page_size(kind, vendor, settings):
+    settings.CATALOG_CACHE_SECONDS = 0  # the reads themselves (marketplace/tests/test_catalog_cache.py)
     # given more listings than the biggest page, some bought by the buyer
     ListingFactory.create_batch(110, vendor=vendor)
     buyer = UserFactory()
@@ -368,7 +359,8 @@ def test_the_catalog_query_count_does_not_grow_with_the_page_size(kind, vendor):
     assert counts[0] == counts[1]
 
 
-def test_the_catalog_page_is_one_query_for_an_anonymous_visitor(vendor):
+def test_the_catalog_page_is_one_query_for_an_anonymous_visitor(vendor, settings):
+    settings.CATALOG_CACHE_SECONDS = 0  # read from the database, not the cache
     ListingFactory.create_batch(5, vendor=vendor)
 
     with CaptureQueriesContext(connection) as queries:

@@ -47,9 +47,7 @@ def test_filters_and_ordering_come_from_the_query_string(client):
 
     assert _ids(response) == [dear_ca.pk, cheap_ca.pk]
     assert response.context["filtered"] is True
-    assert client.get(CATALOG, {"location": "CA", "price_max": "50", "industry": "Software"}).context["listings"] == [
-        cheap_ca
-    ]
+    assert _ids(client.get(CATALOG, {"location": "CA", "price_max": "50", "industry": "Software"})) == [cheap_ca.pk]
 
 
 def test_an_htmx_request_gets_the_results_part_only(client):
@@ -104,7 +102,8 @@ def test_next_and_previous_links_walk_the_pages_by_cursor(client):
     assert client.get(CATALOG, {"cursor": "not-a-cursor"}).status_code == 404
 
 
-def test_the_catalog_page_query_count_does_not_grow_with_the_page(client):
+def test_the_catalog_page_query_count_does_not_grow_with_the_page(client, settings):
+    settings.CATALOG_CACHE_SECONDS = 0  # the reads themselves (marketplace/tests/test_catalog_cache.py)
     user = UserFactory()
     client.login(email=user.email, password=PASSWORD)
     ListingFactory()

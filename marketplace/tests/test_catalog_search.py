@@ -18,7 +18,7 @@ from marketplace import selectors_catalog
 from marketplace.models import Listing
 from marketplace.selectors_catalog import catalog_page, catalog_search
 from marketplace.services.listings import listing_approve, listing_update, listings_search_index
-from marketplace.tests.factories import ListingFactory, VendorFactory
+from marketplace.tests.factories import ListingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +27,6 @@ postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="full-text search and its indexes need PostgreSQL (set DATABASE_URL)"
 )
 sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="the plain search fallback runs on SQLite only")
-
-
-@pytest.fixture
-def vendor():
-    return VendorFactory()
 
 
 def _indexed(*listings):

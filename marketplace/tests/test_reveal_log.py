@@ -11,14 +11,9 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import StaffUserFactory, UserFactory, bearer_client
 from marketplace.models import RevealLog
 from marketplace.services.reveals import listings_disclose
-from marketplace.tests.factories import ContactListingFactory, PurchaseFactory, VendorFactory
+from marketplace.tests.factories import ContactListingFactory, PurchaseFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def vendor():
-    return VendorFactory()
 
 
 @pytest.fixture
