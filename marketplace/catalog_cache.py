@@ -14,7 +14,10 @@ database as if nothing were cached.
 import hashlib
 import json
 import logging
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -30,50 +33,73 @@ PAGE_KEY = "marketplace:catalog:page:{}"
 Page = TypeVar("Page")
 
 
-# The version this process saw last: asked for together with the version, its page costs
-# one round trip to the cache instead of two while the catalog does not change.
-_last_seen: str | None = None
+# Pages this process holds, ready to serve: page key → (expiry, page). A page key names the
+# catalog's version, so a page held here is never served after a change; past
+# `LOCAL_PAGES`, the least recently served go. Unpickling a page from the cache costs more
+# than the rest of the request, and the same pages are asked for again and again.
+LOCAL_PAGES = 512
+_local: OrderedDict[str, tuple[float, object]] = OrderedDict()
+_local_lock = threading.Lock()
 
 
-def _page_key(version: str | None, key: tuple) -> str:
-    return PAGE_KEY.format(hashlib.sha256(json.dumps([version, *key], default=str).encode()).hexdigest())
-
-
-def _cached(key: tuple) -> tuple[str, object]:
-    """The page key of the catalog's current version, and its page if cached (else None)."""
-    global _last_seen
-    guess = _page_key(_last_seen, key)
-    found = cache.get_many([VERSION_KEY, guess])
-    version = found.get(VERSION_KEY)
+def _version() -> str:
+    version = cache.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
         version = cache.get(VERSION_KEY)
-    if version == _last_seen:
-        return guess, found.get(guess)
-    _last_seen = version
-    page_key = _page_key(version, key)
-    return page_key, cache.get(page_key)
+    return version
+
+
+def _page_key(version: str, key: tuple) -> str:
+    return PAGE_KEY.format(hashlib.sha256(json.dumps([version, *key], default=str).encode()).hexdigest())
+
+
+def _local_get(page_key: str):
+    with _local_lock:
+        held = _local.get(page_key)
+        if held is None or held[0] <= time.monotonic():
+            return None
+        _local.move_to_end(page_key)
+        return held[1]
+
+
+def _local_put(page_key: str, expires: float, page) -> None:
+    with _local_lock:
+        _local[page_key] = (expires, page)
+        _local.move_to_end(page_key)
+        while len(_local) > LOCAL_PAGES:
+            _local.popitem(last=False)
 
 
 def catalog_cached(key: tuple, read: Callable[[], Page]) -> Page:
     """The page `read()` returns, from the cache when this version of the catalog was read
     with the same `key` (JSON-able: filters, ordering, cursor, size) in the last
-    `CATALOG_CACHE_SECONDS`."""
-    if not settings.CATALOG_CACHE_SECONDS:
+    `CATALOG_CACHE_SECONDS`. The page may be served to other viewers too: copy what you
+    change."""
+    seconds = settings.CATALOG_CACHE_SECONDS
+    if not seconds:
         return read()
     try:
         # The version is read before the page is: a page read meanwhile is stored under the
         # version it may predate, never under a newer one.
-        page_key, page = _cached(key)
+        page_key = _page_key(_version(), key)
+        page = _local_get(page_key)
+        if page is not None:
+            return page
+        held = cache.get(page_key)
     except Exception as exc:
         logger.warning("Catalog pages not cached, cache unavailable: %s", exc)
         return read()
-    if page is None:
-        page = read()
+    if held is None:
+        # The expiry travels with the page: a process holding it keeps it no longer than
+        # the shared cache does.
+        held = (time.time() + seconds, read())
         try:
-            cache.set(page_key, page, timeout=settings.CATALOG_CACHE_SECONDS)
+            cache.set(page_key, held, timeout=seconds)
         except Exception as exc:
             logger.warning("Catalog page not cached, cache unavailable: %s", exc)
+    expires_at, page = held
+    _local_put(page_key, time.monotonic() + (expires_at - time.time()), page)
     return page
 
 

@@ -28,7 +28,8 @@ import json
 import math
 from collections import namedtuple
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from copy import copy
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import cache, cached_property, reduce
@@ -215,15 +216,19 @@ class CatalogFilter(django_filters.FilterSet):
         return catalog_filtered(queryset, self.form.cleaned_data)[0]
 
 
-def catalog_form(params) -> forms.Form:
-    """The catalog's filters in `params`, validated: ValidationFailed names each bad one."""
-    form = CatalogFilter.form_class()(data=params)
-    if not form.is_valid():
-        raise ValidationFailed(
-            "Some filters are not valid.",
-            details={name: [str(message) for message in messages] for name, messages in form.errors.items()},
-        )
-    return form
+def catalog_filters_clean(params) -> dict:
+    """The catalog's filters in `params`, cleaned by the fields of `CatalogFilter`'s form (as
+    the form would, without the per-request copy of every field a form makes: fields do not
+    keep what they clean); ValidationFailed names each bad one."""
+    cleaned, errors = {}, {}
+    for name, field in CatalogFilter.form_class().base_fields.items():
+        try:
+            cleaned[name] = field.clean(field.widget.value_from_datadict(params, None, name))
+        except ValidationError as exc:
+            errors[name] = exc.messages
+    if errors:
+        raise ValidationFailed("Some filters are not valid.", details=errors)
+    return cleaned
 
 
 def industry_q(terms: list[str]) -> Q:
@@ -319,7 +324,7 @@ def catalog_search(*, user: User, params, mine: bool = False) -> Catalog:
     if mine and not user.is_authenticated:
         raise NotAuthenticated()
     # Nothing to validate on the first page and the next ones.
-    data = catalog_form(params).cleaned_data if any(name in params for name in CatalogFilter.base_filters) else {}
+    data = catalog_filters_clean(params) if any(name in params for name in CatalogFilter.base_filters) else {}
     # A vendor's own listings are few, and only approved ones carry a search vector.
     full_text = bool(_clean_text(data.get("search") or "")) and not mine and connection.vendor == "postgresql"
     ordering = data.get("ordering") or ""
@@ -377,6 +382,10 @@ class CatalogPage:
     next_cursor: str | None
     previous_cursor: str | None
 
+    def copy(self) -> "CatalogPage":
+        """The page with rows of its own, for one viewer to disclose (a cached page is shared)."""
+        return replace(self, listings=[copy(row) for row in self.listings])
+
 
 def _cursor_value(catalog: Catalog, raw):
     """The cursor's ordering value as the field's type; ValueError when it cannot be one."""
@@ -423,7 +432,7 @@ def catalog_page(catalog: Catalog, *, cursor: str | None, size: int) -> CatalogP
     position = _decode(catalog, cursor)
     if catalog.shared_as is None:
         return _page_read(catalog, position, size)
-    return catalog_cached((*catalog.shared_as, cursor, size), lambda: _page_read(catalog, position, size))
+    return catalog_cached((*catalog.shared_as, cursor, size), lambda: _page_read(catalog, position, size)).copy()
 
 
 def _page_read(catalog: Catalog, position: tuple | None, size: int) -> CatalogPage:
@@ -520,6 +529,11 @@ class CatalogRow:
         if self._masked is None:
             self._masked = _masked(self.lead)
         return self._masked
+
+    def __copy__(self):
+        row = object.__new__(CatalogRow)
+        row.__dict__.update(self.__dict__)
+        return row
 
     def __reduce__(self):
         # Pickled (a cached page) as its row and masked contacts alone, a fraction of the
