@@ -102,6 +102,8 @@ class SubUserPermissions(models.Model):
     can_buy = models.BooleanField(default=True)
     can_sell = models.BooleanField(default=True)
     can_export = models.BooleanField(default=True)
+    # What the sub-user may spend on the marketplace per calendar month; null: no limit.
+    monthly_budget = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
 
     FLAGS = (
         "can_view_leads",

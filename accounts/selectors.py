@@ -159,6 +159,13 @@ def organization_get(*, user: User, organization_id: int) -> Organization:
     return organization
 
 
+def monthly_budget_of(*, user: User):
+    """What `user` may spend on the marketplace per calendar month (a Decimal), or None: only
+    sub-users have budgets, set by management."""
+    stored = getattr(user, "sub_user_permissions", None) if user.parent_id else None
+    return stored.monthly_budget if stored is not None else None
+
+
 def sub_user_list(*, user: User) -> QuerySet[User]:
     """The members of the viewer's organization, for its management users to manage."""
     if not policy.can_manage_team(user):

@@ -8,6 +8,7 @@ turns on the HTTPS-only defaults below and makes SECRET_KEY required.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -205,6 +206,10 @@ SPECTACULAR_SETTINGS = {
         "LeadStatusEnum": "leads.models.Lead.Status",
         "ImportJobStatusEnum": "leads.models.ImportJob.Status",
         "ImportJobKindEnum": "leads.models.ImportJob.Kind",
+        "ListingStatusEnum": "marketplace.models.Listing.Status",
+        "OrderStatusEnum": "marketplace.models.Order.Status",
+        "PaymentStatusEnum": "marketplace.models.Payment.Status",
+        "PurchaseStatusEnum": "marketplace.models.Purchase.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -230,6 +235,8 @@ QUOTAS = {
     "validate": env("QUOTA_VALIDATE", default="5000/day"),
     "reports": env("QUOTA_REPORTS", default="50/day"),
     "lead_writes": env("QUOTA_LEAD_WRITES", default="500/hour"),
+    # Checkouts and payment attempts: bounds card testing with stolen numbers.
+    "payments": env("QUOTA_PAYMENTS", default="60/hour"),
 }
 
 # --- Email and notifications ------------------------------------------------
@@ -264,6 +271,7 @@ CELERY_BEAT_SCHEDULE = {
     "leads-rescore": {"task": "leads.tasks.leads_rescore", "schedule": 24 * 3600.0},
     "imports-resume-stale": {"task": "leads.imports.tasks.imports_resume_stale", "schedule": 120.0},
     "saved-searches-notify": {"task": "marketplace.tasks.saved_searches_notify", "schedule": 300.0},
+    "checkout-reservations-expire": {"task": "marketplace.tasks.reservations_expire", "schedule": 60.0},
 }
 OUTBOX_RESEND_AFTER = timedelta(seconds=env.int("OUTBOX_RESEND_AFTER_SECONDS", default=120))
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -293,6 +301,28 @@ LISTING_AUTO_APPROVE_SCORE = env.int("LISTING_AUTO_APPROVE_SCORE", default=None)
 # Catalog pages are cached this long at most (every change to the catalog starts afresh at
 # once; this bounds what no change announces, such as a vendor's new name). 0: no cache.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
+# The platform's commission on each sale, in percent of the price.
+MARKETPLACE_COMMISSION_PERCENT = Decimal(env("MARKETPLACE_COMMISSION_PERCENT", default="20"))
+# A buyer may dispute a purchase this many days after it; the vendor's earning is released then.
+DISPUTE_WINDOW_DAYS = env.int("DISPUTE_WINDOW_DAYS", default=14)
+# At most this many disputes per buyer organization per calendar month.
+DISPUTES_PER_MONTH = env.int("DISPUTES_PER_MONTH", default=20)
+# Staff are told of a buyer whose refunded disputes reach this share of their purchases
+# (percent), once they have bought at least DISPUTE_FLAG_MIN_PURCHASES.
+DISPUTE_FLAG_PERCENT = env.int("DISPUTE_FLAG_PERCENT", default=30)
+DISPUTE_FLAG_MIN_PURCHASES = env.int("DISPUTE_FLAG_MIN_PURCHASES", default=5)
+# A listing held for a checkout that is not paid within this many minutes is given back.
+CHECKOUT_RESERVATION_MINUTES = env.int("CHECKOUT_RESERVATION_MINUTES", default=15)
+
+# --- Payments ----------------------------------------------------------------------------
+# "mock": a local card processor (marketplace.payments.mock) with the test cards of the API
+# guide; nothing leaves the machine.
+PAYMENTS_PROVIDER = env("PAYMENTS_PROVIDER", default="mock")
+# Signs the provider's webhook events (LeadNexus-Signature). A real provider gives it; unset,
+# one is derived from SECRET_KEY (enough for the mock provider, which signs its own events).
+PAYMENTS_WEBHOOK_SECRET = env("PAYMENTS_WEBHOOK_SECRET", default="")
+# Events older than this (seconds) are refused: a captured event cannot be replayed later.
+PAYMENTS_WEBHOOK_TOLERANCE = env.int("PAYMENTS_WEBHOOK_TOLERANCE", default=300)
 
 # --- Internationalisation and money -----------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -17,6 +17,12 @@ def can_sell(user: User) -> bool:
     return user.is_authenticated and user.organization.is_vendor and permissions_of(user)["can_sell"]
 
 
+def can_buy(user: User) -> bool:
+    """Put listings in a cart and pay for them: a member of a buyer organization with
+    `can_buy`."""
+    return user.is_authenticated and user.organization.is_buyer and permissions_of(user)["can_buy"]
+
+
 def can_search_as_buyer(user: User) -> bool:
     """Goal search and saved searches are buying tools: for staff and for members of a buyer
     organization allowed to buy (a sub-user with `can_buy` off is not)."""

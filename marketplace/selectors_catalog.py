@@ -50,7 +50,7 @@ from leadnexus.core.exceptions import NotAuthenticated, NotFound, ValidationFail
 from leadnexus.core.ids import is_db_id
 from marketplace.catalog_cache import catalog_cached
 from marketplace.masking import mask_company, mask_email, mask_name, mask_phone, mask_website
-from marketplace.models import CATALOG, Listing
+from marketplace.models import CATALOG, Listing, Purchase
 from marketplace.services.listings import MAX_PRICE, SEARCH_CONFIG
 
 # Public ordering name → (field, descending). "relevance" exists only while searching.
@@ -360,12 +360,14 @@ def _ranked(matches: QuerySet, query: SearchQuery) -> QuerySet:
 
 def listing_get(*, user: User, listing_id: int) -> Listing:
     """One listing as a viewer may open it: any catalog listing, the viewer's organization's
-    own in any status, or any listing for staff; anything else is not found."""
+    own or bought ones in any status, or any listing for staff; anything else is not found."""
     listings = Listing.objects.select_related("vendor", "lead")
     if not (user.is_authenticated and user.is_staff):
         visible = CATALOG
         if user.is_authenticated:
-            visible |= Q(vendor_id=user.organization_id)
+            visible |= Q(vendor_id=user.organization_id) | Q(
+                pk__in=Purchase.objects.filter(buyer_id=user.organization_id).values("listing_id")
+            )
         listings = listings.filter(visible)
     listing = listings.filter(pk=listing_id).first() if is_db_id(listing_id) else None
     if listing is None:

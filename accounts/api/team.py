@@ -9,7 +9,7 @@ from rest_framework.routers import SimpleRouter
 from accounts.api.serializers import PermissionsSerializer
 from accounts.models import User
 from accounts.policy import permissions_of
-from accounts.selectors import sub_user_get, sub_user_list
+from accounts.selectors import monthly_budget_of, sub_user_get, sub_user_list
 from accounts.services import team as services
 from leadnexus.core.api import ServiceViewSet
 
@@ -26,6 +26,16 @@ class SubUserPermissionsInputSerializer(serializers.Serializer):
     can_buy = serializers.BooleanField(required=False)
     can_sell = serializers.BooleanField(required=False)
     can_export = serializers.BooleanField(required=False)
+
+
+class SubUserBudgetInputSerializer(serializers.Serializer):
+    monthly_budget = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        allow_null=True,
+        help_text="What the sub-user may spend on the marketplace per calendar month; null: no limit.",
+    )
 
 
 class SubUserCreateInputSerializer(serializers.Serializer):
@@ -49,6 +59,7 @@ class SubUserUpdateInputSerializer(serializers.Serializer):
 class SubUserOutputSerializer(serializers.ModelSerializer):
     created = serializers.DateTimeField(source="date_joined", read_only=True)
     permissions = serializers.SerializerMethodField()
+    monthly_budget = serializers.SerializerMethodField()
     parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     invitation_pending = serializers.SerializerMethodField()
 
@@ -64,6 +75,7 @@ class SubUserOutputSerializer(serializers.ModelSerializer):
             "last_login",
             "created",
             "permissions",
+            "monthly_budget",
             "parent",
             "invitation_pending",
         ]
@@ -71,6 +83,12 @@ class SubUserOutputSerializer(serializers.ModelSerializer):
     @extend_schema_field(PermissionsSerializer)
     def get_permissions(self, member) -> dict:
         return PermissionsSerializer(permissions_of(member)).data
+
+    @extend_schema_field(serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True))
+    def get_monthly_budget(self, member) -> str | None:
+        """Marketplace spending allowed per calendar month; null: no limit."""
+        budget = monthly_budget_of(user=member)
+        return None if budget is None else f"{budget:.2f}"
 
     def get_invitation_pending(self, member) -> bool:
         """Invited and not signed up yet: no password set."""
@@ -140,6 +158,18 @@ class SubUserViewSet(
         flags = self.validated(SubUserPermissionsInputSerializer)
         return self.respond(
             services.sub_user_permissions_update(actor=request.user, member_id=self.object_id, flags=flags)
+        )
+
+    @extend_schema(
+        summary="Set what a sub-user may spend on the marketplace per month (null: no limit)",
+        request=SubUserBudgetInputSerializer,
+        responses={200: SubUserOutputSerializer},
+    )
+    @action(detail=True, methods=["patch"])
+    def budget(self, request, pk=None):
+        budget = self.validated(SubUserBudgetInputSerializer)["monthly_budget"]
+        return self.respond(
+            services.sub_user_budget_set(actor=request.user, member_id=self.object_id, monthly_budget=budget)
         )
 
     @extend_schema(

@@ -5,6 +5,8 @@ Every write locks the organization row first, so seat counts and the "keep one a
 management user" rule hold when two managers act at the same moment.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.db import IntegrityError, transaction
@@ -304,6 +306,37 @@ def sub_user_permissions_update(*, actor: User, member_id: int, flags: dict) -> 
         )
     member.sub_user_permissions = stored
     return member
+
+
+@transaction.atomic
+def sub_user_budget_set(*, actor: User, member_id: int, monthly_budget: Decimal | None) -> User:
+    """Set what a sub-user may spend on the marketplace per calendar month (None: no limit)."""
+    _require_team_manager(actor)
+    if monthly_budget is not None and monthly_budget < 0:
+        raise ValidationFailed("A budget cannot be negative.", details={"monthly_budget": ["Zero or more."]})
+    _lock_organization(actor)
+    member = sub_user_get(user=actor, member_id=member_id)
+    if not member.parent_id:
+        raise Conflict(
+            f"{member.get_full_name()} is not a sub-user: budgets apply to members added from the team page."
+        )
+    stored, _ = SubUserPermissions.objects.select_for_update().get_or_create(user=member)
+    if stored.monthly_budget != monthly_budget:
+        publish(
+            "accounts.sub_user.budget_changed",
+            actor=actor,
+            org=member.organization_id,
+            subject=member,
+            data={"from": _amount(stored.monthly_budget), "to": _amount(monthly_budget)},
+        )
+        stored.monthly_budget = monthly_budget
+        stored.save(update_fields=["monthly_budget"])
+    member.sub_user_permissions = stored
+    return member
+
+
+def _amount(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
 
 
 # --- Remove ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ def _every_operation(target):
         ("get", _detail(target), None),
         ("patch", _detail(target), {"full_name": "Renamed"}),
         ("patch", f"{_detail(target)}permissions/", {"can_buy": False}),
+        ("patch", f"{_detail(target)}budget/", {"monthly_budget": "100.00"}),
         ("post", f"{_detail(target)}resend-invitation/", None),
         ("delete", _detail(target), None),
     ]
@@ -92,7 +93,7 @@ def test_a_management_sub_user_may_manage_the_team_whatever_their_flags(user, or
     client = bearer_client(manager)
 
     # when they run every operation, then each succeeds
-    expected = [200, 201, 200, 200, 200, 200, 204]
+    expected = [200, 201, 200, 200, 200, 200, 200, 204]
     statuses = [_send(client, method, url, body).status_code for method, url, body in _every_operation(target)]
     assert statuses == expected
     assert not User.objects.filter(pk=target.pk).exists()
@@ -145,10 +146,12 @@ def test_management_creates_a_sub_user_with_the_flags_chosen(auth_client, user, 
         "last_login",
         "created",
         "permissions",
+        "monthly_budget",
         "parent",
         "invitation_pending",
     }
     assert body["email"] == "rep.one@example.com" and body["role"] == "sales_rep"
+    assert body["monthly_budget"] is None
     assert body["is_active"] is True and body["email_verified"] is False and body["last_login"] is None
     assert body["invitation_pending"] is True and body["parent"] == user.pk
     assert body["permissions"] == {
@@ -244,6 +247,27 @@ def test_management_edits_the_permission_flags_of_a_sub_user(auth_client, user, 
     # what the member's own token reports follows at once
     me = bearer_client(member).get("/api/auth/me").json()
     assert me["permissions"]["can_export"] is False
+
+
+def test_management_sets_and_clears_a_sub_users_monthly_budget(auth_client, user, org):
+    member = SubUserFactory(parent=user)
+
+    response = auth_client.patch(f"{_detail(member)}budget/", {"monthly_budget": "150.00"}, format="json")
+
+    assert response.status_code == 200 and response.json()["monthly_budget"] == "150.00"
+    event = Event.objects.get(name="accounts.sub_user.budget_changed")
+    assert event.actor == user and event.data == {"from": None, "to": "150.00"}
+    cleared = auth_client.patch(f"{_detail(member)}budget/", {"monthly_budget": None}, format="json")
+    assert cleared.json()["monthly_budget"] is None
+    assert_error(
+        auth_client.patch(f"{_detail(member)}budget/", {"monthly_budget": "-1"}, format="json"), 400, "validation_error"
+    )
+    assert_error(auth_client.patch(f"{_detail(member)}budget/", {}, format="json"), 400, "validation_error")
+    top_level = UserFactory(organization=org, role="sales_rep")
+    error = assert_error(
+        auth_client.patch(f"{_detail(top_level)}budget/", {"monthly_budget": "5"}, format="json"), 409, "conflict"
+    )
+    assert "not a sub-user" in error["message"]
 
 
 def test_flags_are_only_for_sub_users_and_not_for_oneself(auth_client, user, org):

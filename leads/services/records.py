@@ -17,12 +17,12 @@ from leadnexus.core import outbox
 from leadnexus.core.events import publish
 from leadnexus.core.exceptions import PermissionDenied, ValidationFailed
 from leads import workflow
-from leads.cleaning import apply_clean, lead_clean
+from leads.cleaning import LEAD_FIELDS, apply_clean, lead_clean
 from leads.dedupe import DuplicateMatch, duplicate_find
 from leads.exceptions import LeadIllegalTransition
 from leads.models import Lead
 from leads.selectors import lead_get, lead_scope, leads_purgeable
-from leads.services.assignment import assignee_pick
+from leads.services.assignment import assignee_pick, assignees_pick
 from notifications.models import NotificationType
 from notifications.services import notification_send
 
@@ -103,6 +103,51 @@ def lead_create(
             notify_assignee(lead)
         lead_score_later([lead.pk])
     return LeadWriteResult(lead=lead, duplicate=duplicate)
+
+
+# What a copy of another organization's lead takes with it: the person, the company and
+# the validation and score they earned; never that organization's notes or owner.
+COPIED_FIELDS = (
+    *(name for name in LEAD_FIELDS if name != "notes"),
+    "extra",
+    "score",
+    "score_breakdown",
+    "validation_status",
+    "validation_reasons",
+    "email_key",
+    "phone_key",
+    "name_company_key",
+)
+
+
+def leads_receive(*, organization_id: int, originals: list[Lead], created_by: User | None, note: str) -> list[Lead]:
+    """Copies of another organization's leads as new leads of this one (bought listings'
+    leads delivered into the buyer's pipeline), in order: source marketplace, assigned by the
+    organization's rules, each published and its assignee notified. Runs as the system, on
+    behalf of `created_by`, inside the caller's transaction."""
+    assignees = assignees_pick(organization_id=organization_id, source=Lead.Source.MARKETPLACE, count=len(originals))
+    received = []
+    for original, assignee in zip(originals, assignees, strict=True):
+        lead = Lead(
+            organization_id=organization_id,
+            created_by=created_by,
+            assigned_to=assignee,
+            source=Lead.Source.MARKETPLACE,
+            notes=note,
+            **{name: getattr(original, name) for name in COPIED_FIELDS},
+        )
+        lead.save()
+        publish(
+            "leads.lead.created",
+            actor=created_by,
+            org=organization_id,
+            subject=lead,
+            data={"source": lead.source, "assigned_to": assignee.pk if assignee else None},
+        )
+        if assignee is not None and assignee != created_by:
+            notify_assignee(lead)
+        received.append(lead)
+    return received
 
 
 def lead_update(*, actor: User, lead_id: int, data: dict) -> LeadWriteResult:

@@ -25,7 +25,8 @@ from leads.imports.export import FORMATS, cell_safe, spreadsheet_response
 from marketplace.models import Listing, RevealLog
 from marketplace.policy import reveals_contacts
 from marketplace.selectors import listings_bought
-from marketplace.selectors_catalog import Catalog, catalog_rows, catalog_search, listing_values
+from marketplace.selectors_buying import purchase_list
+from marketplace.selectors_catalog import Catalog, catalog_rows, catalog_search, listing_contacts, listing_values
 
 EXPORT_CHUNK = 1000
 
@@ -115,3 +116,64 @@ def catalog_export(*, actor: User, params, format: str | None = None, mine: bool
     catalog = catalog_search(user=actor, params=params, mine=mine)
     format = export_format_of(user=actor, requested=format)
     return spreadsheet_response(_export_rows(actor, catalog), format=format, basename="listings", title="Listings")
+
+
+# --- Purchases ----------------------------------------------------------------------------------
+
+PURCHASE_COLUMNS = (
+    "purchase_id",
+    "purchased_at",
+    "listing",
+    "vendor",
+    "price",
+    "currency",
+    "status",
+    "dispute_deadline",
+    "contact_name",
+    "company_name",
+    "contact_email",
+    "contact_phone",
+    "website",
+    "job_title",
+    "location",
+    "industry",
+    "your_lead_id",
+)
+
+
+def _purchase_rows(actor: User, purchases) -> Iterator[list]:
+    yield list(PURCHASE_COLUMNS)
+    rows = purchases.iterator(chunk_size=EXPORT_CHUNK)
+    while chunk := list(islice(rows, EXPORT_CHUNK)):
+        listings_disclose(actor=actor, listings=[purchase.listing for purchase in chunk], context="export")
+        for purchase in chunk:
+            values = {
+                "purchase_id": purchase.pk,
+                "purchased_at": purchase.purchased_at,
+                "listing": purchase.listing.title,
+                "vendor": purchase.listing.vendor.name,
+                "price": purchase.price,
+                "currency": purchase.currency,
+                "status": purchase.status,
+                "dispute_deadline": purchase.dispute_deadline,
+                **listing_contacts(purchase.listing, revealed=True),
+                "job_title": purchase.listing.lead.job_title,
+                "location": purchase.listing.lead.location,
+                "industry": purchase.listing.industry,
+                "your_lead_id": purchase.delivered_lead_id,
+            }
+            yield [cell_safe(values[name]) for name in PURCHASE_COLUMNS]
+
+
+def purchases_export(*, actor: User, format: str | None = None):
+    """The organization's purchases as a file, each with the contacts bought, in full (each
+    reveal logged as `export`). Needs a member allowed to buy and to export."""
+    purchases = purchase_list(user=actor).select_related("listing__lead").order_by("-purchased_at", "-id")
+    if not permissions_of(actor)["can_export"]:
+        raise PermissionDenied("You do not have permission to export.")
+    if format and format not in FORMATS:
+        raise ValidationFailed("Unknown export format.", details={"format": ["Choose csv or xlsx."]})
+    format = export_format_of(user=actor, requested=format)
+    return spreadsheet_response(
+        _purchase_rows(actor, purchases), format=format, basename="purchases", title="Purchases"
+    )

@@ -16,3 +16,9 @@ def vendor():
 def seller(vendor):
     """A member of `vendor`, allowed to sell."""
     return UserFactory(organization=vendor)
+
+
+@pytest.fixture
+def buyer():
+    """A management member of a buyer organization: allowed to buy."""
+    return UserFactory()

@@ -72,6 +72,7 @@ class PurchaseFactory(factory.django.DjangoModelFactory):
     listing = factory.SubFactory(ListingFactory)
     buyer = factory.SubFactory(OrganizationFactory)
     price = factory.SelfAttribute("listing.price")
+    vendor_earning = factory.SelfAttribute("price")
 
 
 class ContactListingFactory(ListingFactory):

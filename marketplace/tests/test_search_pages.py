@@ -29,11 +29,6 @@ GOAL = "Software companies in California under $100"
 
 
 @pytest.fixture
-def buyer():
-    return UserFactory()
-
-
-@pytest.fixture
 def signed_in(client, buyer):
     client.login(email=buyer.email, password=PASSWORD)
     return client

@@ -17,7 +17,7 @@ from accounts.policy import permissions_of
 from leadnexus.core.exceptions import ValidationFailed
 from leadnexus.core.views import PreferredPageSizeMixin
 from marketplace.models import Listing
-from marketplace.policy import can_search_as_buyer
+from marketplace.policy import can_buy, can_search_as_buyer
 from marketplace.selectors_catalog import (
     ORDERING_LABELS,
     CatalogFilter,
@@ -27,6 +27,7 @@ from marketplace.selectors_catalog import (
     listing_get,
     score_breakdown,
 )
+from marketplace.services.cart import listing_in_cart, listing_problem
 from marketplace.services.reveals import catalog_export, listings_disclose
 
 FILTER_LABELS = {
@@ -128,12 +129,15 @@ class ListingDetailView(TemplateView):
         listings_disclose(actor=user, listings=[listing], context="page")
         listing_cards([listing])
         own = user.is_authenticated and listing.vendor_id == user.organization_id
+        buyer = can_buy(user) and not own
         return {
             **super().get_context_data(**kwargs),
             "listing": listing,
             "breakdown": score_breakdown(listing),
             "own": own,
             "reviewer": user.is_authenticated and user.is_staff,
+            "in_cart": buyer and listing_in_cart(user=user, listing_id=listing.pk),
+            "can_add_to_cart": buyer and listing_problem(user, listing, bought=listing.is_purchased) is None,
         }
 
 

@@ -1,3 +1,5 @@
+"""The catalog's models: listings, the reveal log, goal searches and saved searches."""
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -82,31 +84,6 @@ class Listing(models.Model):
     @property
     def remaining(self) -> int:
         return max(self.max_sales - self.sold_count - self.reserved_count, 0)
-
-
-class Purchase(models.Model):
-    """A buyer organization's purchase of a listing; its lead is delivered into the buyer's
-    own leads. An organization buys a listing at most once."""
-
-    listing = models.ForeignKey(Listing, on_delete=models.PROTECT, related_name="purchases")
-    buyer = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="purchases")
-    purchased_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    price = models.DecimalField(max_digits=10, decimal_places=2)
-    currency = models.CharField(max_length=3, default=settings.CURRENCY)
-    delivered_lead = models.ForeignKey(
-        "leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="purchases"
-    )
-    dispute_deadline = models.DateTimeField(null=True, blank=True)
-    purchased_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-purchased_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["listing", "buyer"], name="purchase_once_per_buyer")]
-
-    def __str__(self):
-        return f"{self.listing} bought by {self.buyer_id}"
 
 
 class RevealLog(models.Model):
