@@ -272,6 +272,7 @@ CELERY_BEAT_SCHEDULE = {
     "imports-resume-stale": {"task": "leads.imports.tasks.imports_resume_stale", "schedule": 120.0},
     "saved-searches-notify": {"task": "marketplace.tasks.saved_searches_notify", "schedule": 300.0},
     "checkout-reservations-expire": {"task": "marketplace.tasks.reservations_expire", "schedule": 60.0},
+    "earnings-release": {"task": "marketplace.tasks.earnings_release", "schedule": 3600.0},
 }
 OUTBOX_RESEND_AFTER = timedelta(seconds=env.int("OUTBOX_RESEND_AFTER_SECONDS", default=120))
 IDEMPOTENCY_TTL = timedelta(hours=24)

@@ -1,5 +1,8 @@
 """Staff admin for the marketplace: listings (approve and reject through the same services as
-the review queue), and the reveal log (read-only).
+the review queue), the reveal log, and the buying side: orders, payments, provider events,
+purchases, disputes (resolved through the same service as the dispute page and the API) and
+the ledger with the balance of each account. Money is never edited here: every record is
+read-only, and corrections are new ledger transactions made by the services.
 
 Listings are changed by their vendors (price, description, withdrawal) and by the review
 decisions, never edited field by field here, so the record itself is read-only. Uploads are
@@ -9,12 +12,38 @@ and each listing links to the upload it came from.
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Sum
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from marketplace.models import Listing, RevealLog
+from leadnexus.core.admin import ReadOnlyAdmin
+from leadnexus.core.exceptions import ApplicationError
+from marketplace.models import (
+    Dispute,
+    LedgerEntry,
+    LedgerTransaction,
+    Listing,
+    Order,
+    OrderItem,
+    Payment,
+    ProviderEvent,
+    Purchase,
+    RevealLog,
+)
+from marketplace.services.disputes import dispute_resolve
 from marketplace.services.review import APPROVE, REJECT, listings_review
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class RejectActionForm(forms.Form):
@@ -31,7 +60,10 @@ def _report(modeladmin, request, result, verb: str) -> None:
 
 
 @admin.register(Listing)
-class ListingAdmin(admin.ModelAdmin):
+class ListingAdmin(ReadOnlyAdmin):
+    """Shown read-only: the actions decide reviews; vendors withdraw, and purchases keep their
+    listing (never deleted)."""
+
     list_display = [
         "title",
         "vendor",
@@ -52,15 +84,6 @@ class ListingAdmin(admin.ModelAdmin):
     exclude = ["search_vector"]
     actions = ["approve", "reject"]
     ordering = ["-created_at", "-id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # shown read-only; the actions decide reviews
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # vendors withdraw; purchases keep their listing
 
     @admin.display(description="Sales")
     def sales(self, listing: Listing) -> str:
@@ -99,7 +122,7 @@ class ListingAdmin(admin.ModelAdmin):
 
 
 @admin.register(RevealLog)
-class RevealLogAdmin(admin.ModelAdmin):
+class RevealLogAdmin(ReadOnlyAdmin):
     list_display = ["listing", "user", "organization", "context", "revealed_at"]
     list_filter = ["context", "revealed_at"]
     search_fields = ["listing__title", "user__email", "organization__name"]
@@ -107,11 +130,156 @@ class RevealLogAdmin(admin.ModelAdmin):
     date_hierarchy = "revealed_at"
     readonly_fields = [f.name for f in RevealLog._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+# --- Buying -----------------------------------------------------------------------------------
 
-    def has_delete_permission(self, request, obj=None):
-        return False  # the audit trail stays
+
+class OrderItemInline(ReadOnlyInline):
+    model = OrderItem
+    fields = ["listing", "title", "price", "state", "reserved_until"]
+    readonly_fields = fields
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "buyer", "placed_by", "status", "total", "wallet_applied", "created_at", "paid_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["=id", "buyer__name", "placed_by__email", "payment__intent_id"]
+    list_select_related = ["buyer", "placed_by"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Order._meta.fields]
+    inlines = [OrderItemInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["intent_id", "order", "provider", "status", "amount", "refunded_amount", "attempts", "created_at"]
+    list_filter = ["status", "provider", "created_at"]
+    search_fields = ["intent_id", "charge_id", "order__buyer__name"]
+    list_select_related = ["order"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Payment._meta.fields]
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(ReadOnlyAdmin):
+    list_display = ["provider_event_id", "type", "outcome", "received_at"]
+    list_filter = ["type", "provider", "received_at"]
+    search_fields = ["provider_event_id", "outcome"]
+    date_hierarchy = "received_at"
+    readonly_fields = [f.name for f in ProviderEvent._meta.fields]
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(ReadOnlyAdmin):
+    list_display = [
+        "listing",
+        "buyer",
+        "price",
+        "vendor_earning",
+        "platform_fee",
+        "status",
+        "purchased_at",
+        "dispute_deadline",
+        "earning_released_at",
+    ]
+    list_filter = ["status", "purchased_at"]
+    search_fields = ["listing__title", "buyer__name", "listing__vendor__name"]
+    list_select_related = ["listing", "buyer"]
+    date_hierarchy = "purchased_at"
+    readonly_fields = [f.name for f in Purchase._meta.fields]
+
+
+class ResolveActionForm(forms.Form):
+    note = forms.CharField(
+        max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Both sides read it."
+    )
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    list_display = ["purchase", "buyer", "vendor", "reason", "status", "created_at", "resolved_at"]
+    list_filter = ["status", "reason", "decision", "created_at"]
+    search_fields = ["purchase__listing__title", "buyer__name", "vendor__name", "details"]
+    list_select_related = ["purchase__listing", "buyer", "vendor"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Dispute._meta.fields]
+    actions = ["refund", "refund_to_card", "reject"]
+
+    @admin.action(description="Refund the selected disputes to the buyer's wallet…")
+    def refund(self, request, queryset):
+        return self._resolve(request, queryset, Dispute.Decision.REFUND)
+
+    @admin.action(description="Refund the selected disputes to the card…")
+    def refund_to_card(self, request, queryset):
+        return self._resolve(request, queryset, Dispute.Decision.REFUND_TO_CARD)
+
+    @admin.action(description="Reject the selected disputes…")
+    def reject(self, request, queryset):
+        return self._resolve(request, queryset, Dispute.Decision.REJECT)
+
+    def _resolve(self, request, queryset, decision: str):
+        form = ResolveActionForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            for dispute in queryset:
+                try:
+                    dispute_resolve(
+                        actor=request.user, dispute_id=dispute.pk, decision=decision, note=form.cleaned_data["note"]
+                    )
+                    self.message_user(request, f"Dispute {dispute.pk}: {decision}.", messages.SUCCESS)
+                except ApplicationError as exc:
+                    self.message_user(request, f"Dispute {dispute.pk}: {exc.message}", messages.WARNING)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{Dispute.Decision(decision).label}: {queryset.count()} dispute(s)",
+            "disputes": queryset.select_related("purchase__listing", "buyer"),
+            "action": decision,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "marketplace/disputes/admin_resolve.html", context)
+
+
+# --- Ledger -----------------------------------------------------------------------------------
+
+
+class LedgerEntryInline(ReadOnlyInline):
+    model = LedgerEntry
+    fields = ["account", "organization", "amount", "currency"]
+    readonly_fields = fields
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "ref_type", "ref_id", "memo", "created_by", "created_at"]
+    list_filter = ["kind", "created_at"]
+    search_fields = ["ref_id", "memo"]
+    list_select_related = ["created_by"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in LedgerTransaction._meta.fields]
+    inlines = [LedgerEntryInline]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    """Every entry; above the list, the balance of each account the filters select."""
+
+    list_display = ["transaction", "account", "organization", "amount", "currency"]
+    list_filter = ["account", "transaction__kind"]
+    search_fields = ["organization__name", "transaction__ref_id"]
+    list_select_related = ["transaction", "organization"]
+    readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+    change_list_template = "marketplace/ledger/admin_change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            response.context_data["balances"] = (
+                changelist.queryset.order_by()
+                .values("account", "organization__name")
+                .annotate(balance=Sum("amount"))
+                .order_by("organization__name", "account")
+            )
+        return response

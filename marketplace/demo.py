@@ -1,7 +1,9 @@
 """Demo marketplace for `manage.py seed_demo`: a few thousand approved listings across
 industries and US states from two vendors (Northwind Data and a second one made here), some
 waiting for review, written in bulk with their inventory leads; search vectors are filled in
-one statement at the end; and a saved search of the demo buyer. Safe to run again."""
+one statement at the end; a saved search of the demo buyer; and the buyer's first purchases,
+made through the checkout itself (one refunded to the wallet after a dispute, one vendor
+earning already released). Safe to run again."""
 
 import random
 from datetime import timedelta
@@ -16,11 +18,15 @@ from leads.cleaning import apply_clean, lead_clean
 from leads.models import Lead
 from leads.scoring import score_lead
 from marketplace.catalog_cache import catalog_changed
-from marketplace.models import Listing, SavedSearch
+from marketplace.models import CATALOG, Dispute, Listing, Order, Purchase, SavedSearch
+from marketplace.services.cart import cart_add
+from marketplace.services.checkout import checkout_confirm, checkout_create_intent
+from marketplace.services.disputes import dispute_open, dispute_resolve, dispute_respond, earnings_release
 from marketplace.services.listings import listings_search_index
 from marketplace.services.saved_searches import saved_search_create
 
 DEMO_PASSWORD = "leadnexus-demo-2026"
+DEMO_CARD = "4242424242424242"  # the mock provider's card that succeeds
 SECOND_VENDOR = "Contoso Leads"
 SECOND_VENDOR_EMAIL = "vendor2@leadnexus.example"
 SAVED_SEARCH_NAME = "Software companies in California"
@@ -56,6 +62,29 @@ def seed(state: dict) -> None:
     listings_search_index(in_catalog)
     catalog_changed()
     _saved_search(state["buyer"])
+    _sales(state)
+
+
+def _sales(state: dict) -> None:
+    """Three listings bought by card, one of them disputed and refunded to the buyer's wallet,
+    one whose dispute window has closed (its earning is available to the vendor)."""
+    buyer, vendor, staff = state["buyer"], state["vendor"], state["staff"]
+    if Order.objects.filter(buyer_id=buyer.organization_id).exists():
+        return
+    bought = Listing.objects.filter(CATALOG, vendor_id=vendor.organization_id, exclusive=True).order_by("-lead_score")
+    for listing in bought[:3]:
+        cart_add(actor=buyer, listing_id=listing.pk)
+    order = checkout_create_intent(actor=buyer)
+    checkout_confirm(actor=buyer, intent_id=order.payment.intent_id, card_number=DEMO_CARD)
+    refunded, released, _pending = Purchase.objects.filter(order_item__order=order).order_by("id")
+    dispute = dispute_open(
+        actor=buyer, purchase_id=refunded.pk, reason=Dispute.Reason.INVALID_EMAIL, details="The address bounced."
+    )
+    dispute_respond(actor=vendor, dispute_id=dispute.pk, response="We checked it last month; sorry it bounced.")
+    dispute_resolve(actor=staff, dispute_id=dispute.pk, decision=Dispute.Decision.REFUND, note="Bounce confirmed.")
+    # As if two weeks had passed for this one: its window closes and its earning is released.
+    Purchase.objects.filter(pk=released.pk).update(dispute_deadline=timezone.now())
+    earnings_release()
 
 
 def _saved_search(buyer: User) -> None:

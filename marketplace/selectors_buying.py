@@ -9,13 +9,13 @@ sell. Another organization's record is not found.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, QuerySet, Sum, Window
+from django.db.models import Case, Prefetch, Q, QuerySet, Sum, Value, When, Window
 from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from leadnexus.core.exceptions import NotFound, PermissionDenied
 from leadnexus.core.ids import is_db_id
-from marketplace.models import LedgerEntry, Order, OrderItem, Purchase
+from marketplace.models import Dispute, LedgerEntry, Order, OrderItem, Purchase
 from marketplace.policy import can_buy, can_sell
 from marketplace.services.ledger import Account, balances
 
@@ -68,13 +68,41 @@ def sale_list(*, user: User) -> QuerySet[Purchase]:
     )
 
 
+def dispute_list(*, user: User) -> QuerySet[Dispute]:
+    """Disputes the user may see: their organization's, as buyer (members allowed to buy) and
+    as vendor (members allowed to sell); every dispute for staff. Open ones first."""
+    disputes = Dispute.objects.select_related("purchase__listing", "buyer", "vendor", "raised_by")
+    if not (user.is_authenticated and user.is_staff):
+        mine = Q(pk__in=[])
+        if can_buy(user):
+            mine |= Q(buyer_id=user.organization_id)
+        if can_sell(user):
+            mine |= Q(vendor_id=user.organization_id)
+        if not (can_buy(user) or can_sell(user)):
+            raise PermissionDenied("Disputes are for members allowed to buy or to sell.")
+        disputes = disputes.filter(mine)
+    open_first = Case(When(status__in=["open", "responded"], then=Value(0)), default=Value(1))
+    return disputes.order_by(open_first, "-created_at", "-id")
+
+
+def dispute_get(*, user: User, dispute_id: int) -> Dispute:
+    dispute = dispute_list(user=user).filter(pk=dispute_id).first() if is_db_id(dispute_id) else None
+    if dispute is None:
+        raise NotFound("Dispute not found.")
+    return dispute
+
+
 # --- Statements ------------------------------------------------------------------------------
+
+
+# Movements a statement shows (the latest); the ledger keeps them all.
+STATEMENT_ROWS = 100
 
 
 @dataclass(frozen=True)
 class Statement:
     balances: dict[str, Decimal]
-    entries: QuerySet[LedgerEntry]  # newest first, each with `balance_after`
+    entries: QuerySet[LedgerEntry]  # the latest STATEMENT_ROWS, newest first, each with `balance_after`
 
 
 def _entries(*, organization_id: int, accounts: list[str]) -> QuerySet[LedgerEntry]:
@@ -94,7 +122,7 @@ def wallet_statement(*, user: User) -> Statement:
     _require_buyer(user)
     return Statement(
         balances=balances(organization_id=user.organization_id),
-        entries=_entries(organization_id=user.organization_id, accounts=[Account.WALLET]),
+        entries=_entries(organization_id=user.organization_id, accounts=[Account.WALLET])[:STATEMENT_ROWS],
     )
 
 
@@ -105,5 +133,5 @@ def earnings_statement(*, user: User) -> Statement:
         balances=balances(organization_id=user.organization_id),
         entries=_entries(
             organization_id=user.organization_id, accounts=[Account.VENDOR_PENDING, Account.VENDOR_AVAILABLE]
-        ),
+        )[:STATEMENT_ROWS],
     )

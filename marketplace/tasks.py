@@ -5,6 +5,7 @@ from decimal import Decimal
 from celery import shared_task
 
 from marketplace.services.checkout import payment_refund, payment_webhook_receive, reservations_expire
+from marketplace.services.disputes import earnings_release
 from marketplace.services.saved_searches import saved_searches_notify
 
 
@@ -31,3 +32,9 @@ def payment_refund_task(*, payment_id: int, amount: str, refund_key: str = "") -
 def reservations_expire_task() -> int:
     """Celery beat, every minute: give back the listings of checkouts left unanswered."""
     return reservations_expire()
+
+
+@shared_task(name="marketplace.tasks.earnings_release")
+def earnings_release_task() -> int:
+    """Celery beat, hourly: vendors' earnings whose dispute window closed become available."""
+    return earnings_release()

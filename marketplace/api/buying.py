@@ -40,9 +40,11 @@ from leads.api.imports import DownloadNegotiation
 from leads.api.records import LeadOutputSerializer
 from leads.imports.export import XLSX_TYPE
 from marketplace.api.catalog import ListingOutputSerializer, listing_payload
+from marketplace.api.disputes import DisputeOpenInputSerializer, DisputeOutputSerializer
 from marketplace.models import LedgerEntry, Order, OrderItem, Payment, Purchase
 from marketplace.payments import SIGNATURE_HEADER
 from marketplace.selectors_buying import (
+    dispute_get,
     earnings_statement,
     order_get,
     order_list,
@@ -53,6 +55,7 @@ from marketplace.selectors_buying import (
 )
 from marketplace.services import cart as cart_services
 from marketplace.services import checkout as checkout_services
+from marketplace.services import disputes as dispute_services
 from marketplace.services.reveals import listings_disclose, purchases_export
 
 _IDEMPOTENCY = OpenApiParameter(
@@ -62,8 +65,6 @@ _IDEMPOTENCY = OpenApiParameter(
     required=True,
     description="A key of yours for this payment step: the same key and body replay the first answer.",
 )
-# Movements shown with a balance (the latest); the ledger keeps them all.
-STATEMENT_ROWS = 100
 _FORMAT = OpenApiParameter(
     "format", str, enum=["csv", "xlsx"], required=False, description="Default: your export preference."
 )
@@ -400,6 +401,23 @@ class PurchaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ServiceV
         return purchase_get(user=self.request.user, purchase_id=self.object_id)
 
     @extend_schema(
+        summary="Dispute a purchase, within its dispute window",
+        description="409 dispute_window_closed after the purchase's dispute_deadline; 409 dispute_limit_reached "
+        "past your organization's monthly number of disputes.",
+        request=DisputeOpenInputSerializer,
+        responses={201: DisputeOutputSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def dispute(self, request, pk=None):
+        dispute = dispute_services.dispute_open(
+            actor=request.user, purchase_id=self.object_id, **self.validated(DisputeOpenInputSerializer)
+        )
+        return Response(
+            DisputeOutputSerializer(dispute_get(user=request.user, dispute_id=dispute.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
         summary="Your purchases as CSV or XLSX, contacts in full",
         parameters=[_FORMAT],
         responses={
@@ -479,7 +497,7 @@ class EarningsView(APIView):
 
 
 def _statement(statement, **figures) -> dict:
-    return {"currency": settings.CURRENCY, **figures, "entries": statement.entries[:STATEMENT_ROWS]}
+    return {"currency": settings.CURRENCY, **figures, "entries": statement.entries}
 
 
 router = SimpleRouter()

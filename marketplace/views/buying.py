@@ -19,6 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect
 from django.urls import path
+from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
@@ -159,6 +160,9 @@ class PurchaseListView(BuyerRequiredMixin, PreferredPageSizeMixin, ListView):
 
     def get_queryset(self):
         return purchase_list(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "now": timezone.now()}
 
 
 class SaleListView(LoginRequiredMixin, PreferredPageSizeMixin, ListView):
