@@ -361,7 +361,7 @@ def _ranked(matches: QuerySet, query: SearchQuery) -> QuerySet:
 def listing_get(*, user: User, listing_id: int) -> Listing:
     """One listing as a viewer may open it: any catalog listing, the viewer's organization's
     own or bought ones in any status, or any listing for staff; anything else is not found."""
-    listings = Listing.objects.select_related("vendor", "lead")
+    listings = Listing.objects.select_related("vendor__standing", "lead")
     if not (user.is_authenticated and user.is_staff):
         visible = CATALOG
         if user.is_authenticated:

@@ -27,6 +27,7 @@ def _every_page_request(target):
         ("get", page, None),
         ("post", page, {"full_name": "Renamed", "role": "sales_rep"}),
         ("post", f"{page}permissions/", {"can_view_leads": "on"}),
+        ("post", f"{page}budget/", {"monthly_budget": "150"}),
         ("post", f"{page}resend-invitation/", {}),
         ("post", f"{page}deactivate/", {}),
         ("post", f"{page}reactivate/", {}),
@@ -95,7 +96,7 @@ def test_a_management_sub_user_uses_every_team_page(client, user, org):
     statuses = [_send(client, method, url, data).status_code for method, url, data in _every_page_request(target)]
 
     # pages 200; every form redirects after its change (the reactivate form too, after the deactivate one)
-    assert statuses == [200, 302, 200, 302, 302, 302, 302, 302, 200, 302]
+    assert statuses == [200, 302, 200, 302, 302, 302, 302, 302, 302, 200, 302]
     assert not User.objects.filter(pk=target.pk).exists()
     assert User.objects.filter(email="newcomer@example.com", organization=org).exists()
     assert b'href="/settings/team/"' in client.get(TEAM).content
@@ -252,3 +253,17 @@ def test_the_team_list_pages_and_keeps_its_query_count(client, user, org, django
     with django_assert_max_num_queries(len(few)):
         page = client.get(TEAM).content.decode()
     assert "Page 1 of 2" in page
+
+
+def test_management_sets_a_sub_users_monthly_budget_on_their_page(client, user, org):
+    member = SubUserFactory(parent=user)
+    client.force_login(user)
+    page = _member_page(member)
+    assert 'data-testid="budget-form"' in client.get(page).content.decode()
+
+    assert client.post(f"{page}budget/", {"monthly_budget": "150.00"}).status_code == 302
+    assert SubUserPermissions.objects.get(user=member).monthly_budget == 150
+    refused = client.post(f"{page}budget/", {"monthly_budget": "-5"})
+    assert refused.status_code == 400
+    assert client.post(f"{page}budget/", {"monthly_budget": ""}).status_code == 302
+    assert SubUserPermissions.objects.get(user=member).monthly_budget is None

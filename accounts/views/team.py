@@ -2,6 +2,7 @@
 and the invitation link a new member opens to set their password."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
@@ -13,7 +14,7 @@ from accounts.forms import NewPasswordForm
 from accounts.middleware import page_sign_in
 from accounts.models import SubUserPermissions, User
 from accounts.policy import permissions_of
-from accounts.selectors import sub_user_get, sub_user_invitation_get, team_overview
+from accounts.selectors import monthly_budget_of, sub_user_get, sub_user_invitation_get, team_overview
 from accounts.services import team as services
 from leadnexus.core.pagination import preferred_page_size
 from leadnexus.core.views import ServiceFormView
@@ -68,6 +69,17 @@ class MemberPermissionsForm(forms.Form):
 
     def flag_fields(self):
         return [self[flag] for flag in SubUserPermissions.FLAGS]
+
+
+class MemberBudgetForm(forms.Form):
+    monthly_budget = forms.DecimalField(
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        label=f"Monthly marketplace budget ({settings.CURRENCY})",
+        help_text="What they may spend on leads per calendar month. Empty: no limit.",
+    )
 
 
 class ConfirmForm(forms.Form):
@@ -127,6 +139,7 @@ class _MemberPageMixin(LoginRequiredMixin):
             "invitation_pending": not member.has_usable_password(),
             "edit_form": MemberEditForm(initial={"full_name": member.full_name, "role": member.role}),
             "permissions_form": MemberPermissionsForm(initial=permissions_of(member)),
+            "budget_form": MemberBudgetForm(initial={"monthly_budget": monthly_budget_of(user=member)}),
             "action_form": ConfirmForm(),
         }
         context[self.form_slot] = kwargs.pop("form", None) or context[self.form_slot]
@@ -157,6 +170,18 @@ class TeamMemberPermissionsView(_MemberPageMixin, ServiceFormView):
             actor=self.request.user, member_id=self.kwargs["pk"], flags=form.cleaned_data
         )
         return self.done(f"The permissions of {member.get_full_name()} were saved.")
+
+
+class TeamMemberBudgetView(_MemberPageMixin, ServiceFormView):
+    form_class = MemberBudgetForm
+    form_slot = "budget_form"
+    http_method_names = ["post"]
+
+    def perform(self, form):
+        member = services.sub_user_budget_set(
+            actor=self.request.user, member_id=self.kwargs["pk"], monthly_budget=form.cleaned_data["monthly_budget"]
+        )
+        return self.done(f"The monthly budget of {member.get_full_name()} was saved.")
 
 
 class _MemberActionView(_MemberPageMixin, ServiceFormView):
@@ -226,6 +251,7 @@ urlpatterns = [
     path("settings/team/", TeamView.as_view(), name="team"),
     path("settings/team/<id:pk>/", TeamMemberView.as_view(), name="team-member"),
     path("settings/team/<id:pk>/permissions/", TeamMemberPermissionsView.as_view(), name="team-member-permissions"),
+    path("settings/team/<id:pk>/budget/", TeamMemberBudgetView.as_view(), name="team-member-budget"),
     path("settings/team/<id:pk>/deactivate/", TeamMemberDeactivateView.as_view(), name="team-member-deactivate"),
     path("settings/team/<id:pk>/reactivate/", TeamMemberReactivateView.as_view(), name="team-member-reactivate"),
     path(

@@ -159,12 +159,20 @@ class ListingDetailOutputSerializer(ListingOutputSerializer):
     status = serializers.CharField(help_text="available, sold_out or withdrawn (see ListingOutput).")
     score_breakdown = ScoreFactorOutputSerializer(many=True, help_text="How the lead earned its score.")
     rejection_reason = serializers.CharField(help_text="Why staff rejected it (shown to its vendor and staff).")
+    vendor_sales = serializers.IntegerField(help_text="Listings the vendor has sold.")
+    vendor_dispute_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=1, allow_null=True, help_text="Disputes per hundred sales; null: no sales yet."
+    )
 
     def to_representation(self, listing: Listing) -> dict:
+        standing = getattr(listing.vendor, "standing", None)
+        rate = standing.dispute_rate if standing is not None else None
         return {
             **super().to_representation(listing),
             "score_breakdown": score_breakdown(listing),
             "rejection_reason": listing.rejection_reason if getattr(listing, "contacts_revealed", False) else "",
+            "vendor_sales": standing.sales if standing is not None else 0,
+            "vendor_dispute_rate": None if rate is None else str(rate),
         }
 
 

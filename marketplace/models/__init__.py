@@ -11,6 +11,7 @@ from marketplace.models.buying import (
     Payment,
     ProviderEvent,
     Purchase,
+    VendorStanding,
 )
 from marketplace.models.catalog import CATALOG, Listing, RevealLog, SavedSearch, SavedSearchMatch, SearchGoal
 from marketplace.models.ledger import LedgerEntry, LedgerTransaction
@@ -33,4 +34,5 @@ __all__ = [
     "SavedSearch",
     "SavedSearchMatch",
     "SearchGoal",
+    "VendorStanding",
 ]

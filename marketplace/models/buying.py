@@ -294,3 +294,19 @@ class Dispute(models.Model):
 
     def __str__(self):
         return f"Dispute of purchase {self.purchase_id}"
+
+
+class VendorStanding(models.Model):
+    """What buyers' disputes say of a vendor, shown to buyers beside each of its listings and
+    kept current by the services that sell and resolve disputes."""
+
+    vendor = models.OneToOneField("accounts.Organization", on_delete=models.CASCADE, related_name="standing")
+    sales = models.PositiveIntegerField(default=0)
+    disputes = models.PositiveIntegerField(default=0)
+    refunded = models.PositiveIntegerField(default=0)
+    # Disputes per hundred sales; null until the vendor has sold.
+    dispute_rate = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Standing of {self.vendor_id}"

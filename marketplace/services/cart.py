@@ -93,6 +93,13 @@ def listing_in_cart(*, user: User, listing_id: int) -> bool:
     return CartItem.objects.filter(cart__user=user, listing_id=listing_id).exists()
 
 
+def listing_in_your_leads(*, user: User, listing: Listing) -> DuplicateMatch | None:
+    """The user's organization's live lead with the same person as the listing, if any (by
+    the dedupe keys: nothing of the masked contacts is shown)."""
+    match = duplicates_find_many(organization_id=user.organization_id, keys=[keys_of(listing.lead)])[0]
+    return match if match is not None and not match.deleted else None
+
+
 @dataclass(frozen=True)
 class CartLine:
     item: CartItem

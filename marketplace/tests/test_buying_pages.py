@@ -64,6 +64,18 @@ def test_the_listing_page_offers_add_to_cart_to_buyers_only(signed_in, client, s
     assert 'data-testid="add-to-cart"' not in client.get(f"/marketplace/listings/{listing.pk}/").content.decode()
 
 
+def test_the_listing_page_warns_when_its_person_is_already_one_of_your_leads(signed_in, buyer, seller):
+    listing = ContactListingFactory(vendor=seller.organization)
+    url = f"/marketplace/listings/{listing.pk}/"
+    assert 'data-testid="listing-in-your-leads"' not in signed_in.get(url).content.decode()
+
+    lead = LeadFactory(organization=buyer.organization, email="jane@acme.com")
+
+    page = signed_in.get(url).content.decode()
+    assert 'data-testid="listing-in-your-leads"' in page and f"/leads/{lead.pk}/" in page
+    assert "jane@acme.com" not in page  # the contacts stay masked
+
+
 def test_adding_a_listing_that_cannot_be_bought_says_why(signed_in, seller):
     listing = _listing(seller, status=Listing.Status.SOLD_OUT)
 

@@ -96,7 +96,8 @@ def test_a_catalog_listing_opens_for_anyone_with_its_score_breakdown(vendor):
 
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == LISTING_PAYLOAD | {"score_breakdown", "rejection_reason"}
+    assert set(body) == LISTING_PAYLOAD | {"score_breakdown", "rejection_reason", "vendor_sales", "vendor_dispute_rate"}
+    assert (body["vendor_sales"], body["vendor_dispute_rate"]) == (0, None)
     assert body["score_breakdown"] == [
         {"factor": "email_quality", "label": "Email quality", "points": 20, "max": 20, "why": "A valid address"}
     ]

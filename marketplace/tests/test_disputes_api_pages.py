@@ -65,6 +65,11 @@ def test_the_whole_dispute_through_the_api(buyer, seller, purchase):
         f"{DISPUTES}{dispute['id']}/resolve/", {"decision": "refund", "note": "OK"}, format="json"
     )
     assert resolved.status_code == 200 and resolved.json()["status"] == "refunded"
+    shown = UserFactory()
+    listing = bearer_client(shown).get(f"/api/marketplace/listings/{purchase.listing_id}/")
+    assert listing.status_code == 404  # sold out, and not theirs: the standing shows on the vendor's other listings
+    detail = buyer_api.get(f"/api/marketplace/listings/{purchase.listing_id}/").json()
+    assert (detail["vendor_sales"], detail["vendor_dispute_rate"]) == (1, "100.0")
     assert buyer_api.get("/api/marketplace/wallet/").json()["balance"] == "25.00"
     assert bearer_client(seller).get("/api/marketplace/earnings/").json()["pending"] == "0.00"
     assert_error(

@@ -15,7 +15,7 @@ from leadnexus.core.models import Event
 from leads.services.merge import lead_merge
 from leads.tests.factories import LeadFactory
 from marketplace.exceptions import DisputeLimitReached, DisputeWindowClosed
-from marketplace.models import Dispute, MockProcessorIntent, Payment, Purchase
+from marketplace.models import Dispute, MockProcessorIntent, Payment, Purchase, VendorStanding
 from marketplace.services.cart import cart_add
 from marketplace.services.checkout import checkout_confirm, checkout_create_intent
 from marketplace.services.disputes import dispute_open, dispute_resolve, dispute_respond, earnings_release
@@ -53,6 +53,8 @@ def test_a_dispute_opens_within_the_window_and_tells_both_sides(buyer, seller):
     dispute = dispute_open(actor=buyer, purchase_id=purchase.pk, reason="invalid_email", details="It bounced.")
 
     assert dispute.status == Dispute.Status.OPEN and dispute.vendor_id == seller.organization_id
+    standing = VendorStanding.objects.get(vendor=seller.organization)
+    assert (standing.sales, standing.disputes, standing.dispute_rate) == (1, 1, Decimal("100.0"))
     assert Event.objects.filter(name="marketplace.dispute.opened").count() == 1
     for user in (buyer, seller):
         assert Notification.objects.filter(user=user, type="dispute", title__startswith="Dispute opened").exists()

@@ -27,7 +27,7 @@ from marketplace.selectors_catalog import (
     listing_get,
     score_breakdown,
 )
-from marketplace.services.cart import listing_in_cart, listing_problem
+from marketplace.services.cart import listing_in_cart, listing_in_your_leads, listing_problem
 from marketplace.services.reveals import catalog_export, listings_disclose
 
 FILTER_LABELS = {
@@ -137,6 +137,7 @@ class ListingDetailView(TemplateView):
             "own": own,
             "reviewer": user.is_authenticated and user.is_staff,
             "in_cart": buyer and listing_in_cart(user=user, listing_id=listing.pk),
+            "in_your_leads": buyer and listing_in_your_leads(user=user, listing=listing),
             "can_add_to_cart": buyer and listing_problem(user, listing, bought=listing.is_purchased) is None,
         }
 
