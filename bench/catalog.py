@@ -98,15 +98,23 @@ WRK_THREADS = 2
 # the run measured one worker. Capped at 16 / 2, each worker takes exactly 8.
 WORKERS = 2
 THREADS = 4
-GUNICORN_FLAGS = [
-    "--worker-class", "gthread",
-    "--worker-connections", str(CONNECTIONS // WORKERS),
-    "--timeout", "60",
-    "--graceful-timeout", "30",
-    "--keep-alive", "5",
-    "--worker-tmp-dir", "/dev/shm",  # noqa: S108 - as the Dockerfile: heartbeat files in memory
-    "--no-control-socket",
-]  # fmt: skip
+
+
+def gunicorn_flags(connections: int) -> list[str]:
+    """The same flags for every server; each worker takes an equal share of the clients'
+    keep-alive connections (see above)."""
+    return [
+        "--worker-class", "gthread",
+        "--worker-connections", str(connections // WORKERS),
+        "--timeout", "60",
+        "--graceful-timeout", "30",
+        "--keep-alive", "5",
+        "--worker-tmp-dir", "/dev/shm",  # noqa: S108 - as the Dockerfile: heartbeat files in memory
+        "--no-control-socket",
+    ]  # fmt: skip
+
+
+GUNICORN_FLAGS = gunicorn_flags(CONNECTIONS)
 
 AIMS = {"catalog_p95_ms": 50, "deep_over_page1": 1.5, "search_p95_ms": 100, "catalog_over_bare": 1 / 3}
 
@@ -663,8 +671,9 @@ SECRET_KEY = secrets.token_urlsafe(48)  # 64 characters, new each run
 class Server:
     """gunicorn serving leadnexus.wsgi with `settings_module`, for the length of a `with`."""
 
-    def __init__(self, name: str, settings_module: str, workdir: Path, env: dict):
+    def __init__(self, name: str, settings_module: str, workdir: Path, env: dict, *, connections: int = CONNECTIONS):
         self.name, self.settings_module, self.env = name, settings_module, env
+        self.flags = gunicorn_flags(connections)
         self.port = _free_port()
         self.log_path = workdir / f"gunicorn-{name}.log"
         self.process = None
@@ -672,7 +681,7 @@ class Server:
     def command(self) -> list[str]:
         return [
             sys.executable, "-m", "gunicorn", "leadnexus.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(WORKERS), "--threads", str(THREADS), *GUNICORN_FLAGS,
+            "--workers", str(WORKERS), "--threads", str(THREADS), *self.flags,
         ]  # fmt: skip
 
     def __enter__(self):

@@ -2,8 +2,9 @@
 
 from leadnexus.core.events import subscribe
 from leads.events import LEAD_MERGED
-from marketplace.models import Purchase
+from marketplace.models import Dispute, Purchase
 from marketplace.services.saved_searches import saved_search_matches_record
+from marketplace.services.standing import vendor_standing_refresh
 
 
 @subscribe("marketplace.listing.approved", run_async=True)
@@ -19,3 +20,22 @@ def purchases_follow_merge(event) -> None:
     """A delivered lead was merged into another of the buyer's leads: its purchase now points
     at the survivor."""
     Purchase.objects.filter(delivered_lead_id=event.data["other_id"]).update(delivered_lead_id=int(event.subject_id))
+
+
+# A vendor's standing is recounted after each sale and dispute commits (in-process, after the
+# commit: the checkout's transaction never waits on the vendor's standing row).
+
+
+@subscribe("marketplace.purchase.completed")
+def standing_after_sale(event) -> None:
+    vendor_standing_refresh(vendor_id=event.data["vendor"])
+
+
+@subscribe("marketplace.dispute.opened")
+def standing_after_dispute(event) -> None:
+    vendor_standing_refresh(vendor_id=Dispute.objects.get(pk=event.subject_id).vendor_id)
+
+
+@subscribe("marketplace.dispute.resolved")
+def standing_after_decision(event) -> None:
+    vendor_standing_refresh(vendor_id=Dispute.objects.get(pk=event.subject_id).vendor_id)

@@ -45,7 +45,6 @@ from marketplace.models import LedgerTransaction, Listing, Order, OrderItem, Pay
 from marketplace.payments import IntentState, payment_provider, to_minor, webhook_verify
 from marketplace.services.cart import cart_clear, cart_view, listing_problem, require_buyer
 from marketplace.services.ledger import Account, Posting, balance, commission_split, ledger_post, money
-from marketplace.services.standing import vendor_standing_refresh
 from notifications.models import NotificationType
 from notifications.services import notification_send
 
@@ -411,8 +410,6 @@ def _deliver(order: Order, items: list[OrderItem], payment: Payment) -> list[Pur
                 "delivered_lead": purchase.delivered_lead_id,
             },
         )
-    for vendor_id in sorted({item.vendor_id for item in items}):
-        vendor_standing_refresh(vendor_id=vendor_id)
     _tell_of_sale(order, purchases)
     return purchases
 

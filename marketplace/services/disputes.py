@@ -32,7 +32,6 @@ from marketplace.models import Dispute, LedgerTransaction, Payment, Purchase
 from marketplace.policy import can_buy, can_sell
 from marketplace.selectors_buying import purchase_get
 from marketplace.services.ledger import Account, Posting, ledger_post
-from marketplace.services.standing import vendor_standing_refresh
 from notifications.models import NotificationType
 from notifications.services import notification_send
 
@@ -104,7 +103,6 @@ def dispute_open(*, actor: User, purchase_id: int, reason: str, details: str = "
             reason=reason,
             details=details,
         )
-        vendor_standing_refresh(vendor_id=dispute.vendor_id)
         publish(
             "marketplace.dispute.opened",
             actor=actor,
@@ -184,7 +182,6 @@ def dispute_resolve(*, actor: User, dispute_id: int, decision: str, note: str = 
         dispute.decision, dispute.resolution_note = decision, note
         dispute.resolved_by, dispute.resolved_at = actor, timezone.now()
         dispute.save(update_fields=["status", "decision", "resolution_note", "resolved_by", "resolved_at"])
-        vendor_standing_refresh(vendor_id=dispute.vendor_id)
         publish(
             "marketplace.dispute.resolved",
             actor=actor,

@@ -1,6 +1,6 @@
 """A vendor's standing (`VendorStanding`): sales, disputes and refunds of its listings, and
-the dispute rate buyers see. Recounted from the purchases and disputes themselves by each
-service that changes them, so it never drifts."""
+the dispute rate buyers see. Recounted from the purchases and disputes themselves after each
+sale and dispute commits (`marketplace.events`), so it never drifts."""
 
 from decimal import Decimal
 
