@@ -49,6 +49,11 @@ class PaymentProvider(Protocol):
 
     def cancel(self, *, intent_id: str) -> IntentState: ...
 
+    def verify_webhook(self, *, payload: bytes, signature_header: str) -> dict:
+        """The event a webhook request carries, when its signature holds; ValidationFailed
+        otherwise."""
+        ...
+
 
 def payment_provider() -> PaymentProvider:
     return import_string(PROVIDERS[settings.PAYMENTS_PROVIDER])()

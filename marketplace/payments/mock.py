@@ -24,7 +24,7 @@ from django.db import transaction
 from leadnexus.core import outbox
 from leadnexus.core.exceptions import NotFound
 from marketplace.models import MockProcessorIntent
-from marketplace.payments import IntentState, webhook_sign
+from marketplace.payments import IntentState, webhook_sign, webhook_verify
 
 DECLINES = {
     "4000000000000002": ("card_declined", "Your card was declined."),
@@ -149,3 +149,6 @@ class MockProvider:
                 intent.status = "canceled"
                 intent.save()
             return _state(intent)
+
+    def verify_webhook(self, *, payload: bytes, signature_header: str) -> dict:
+        return webhook_verify(payload, signature_header)

@@ -42,7 +42,7 @@ from leads.services.records import leads_receive
 from marketplace.catalog_cache import catalog_changed
 from marketplace.exceptions import AlreadyPurchased, BudgetExceeded, ListingUnavailable, PaymentFailed
 from marketplace.models import LedgerTransaction, Listing, Order, OrderItem, Payment, ProviderEvent, Purchase
-from marketplace.payments import IntentState, payment_provider, to_minor, webhook_verify
+from marketplace.payments import IntentState, payment_provider, to_minor
 from marketplace.services.cart import cart_clear, cart_view, listing_problem, require_buyer
 from marketplace.services.ledger import Account, Posting, balance, commission_split, ledger_post, money
 from notifications.models import NotificationType
@@ -503,7 +503,7 @@ def payment_webhook_receive(*, body: bytes, signature: str) -> str:
     """Handle one webhook event from the payment provider: verify its signature (a forged,
     altered or stale event is a ValidationFailed), keep it once by its id (a repeat changes
     nothing), and drive the same state machine as the confirmation. Returns what it did."""
-    event = webhook_verify(body, signature)
+    event = payment_provider().verify_webhook(payload=body, signature_header=signature)
     try:
         with transaction.atomic():
             stored = ProviderEvent.objects.create(

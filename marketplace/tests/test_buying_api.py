@@ -4,14 +4,19 @@ orders, purchases (and their export), sales, wallet and earnings, and list query
 
 import csv
 import io
+import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import SubUserFactory, UserFactory, bearer_client
+from leadnexus.core.idempotency import request_fingerprint
+from leadnexus.core.models import IdempotencyRecord
 from leadnexus.core.testing import assert_error
 from leads.tests.factories import LeadFactory
 from marketplace.models import LedgerTransaction, Listing, Order, ProviderEvent, Purchase, RevealLog
@@ -196,6 +201,22 @@ def test_the_same_key_replays_and_another_body_with_it_is_refused(client, seller
     assert replay.content == first.content and replay["Idempotent-Replayed"] == "true"
     assert Order.objects.count() == 1
     assert_error(reused, 409, "idempotency_key_reused")
+
+
+def test_a_confirm_sent_again_while_the_first_still_runs_is_a_conflict(client, buyer, seller):
+    intent = _checkout(client, _listing(seller))
+    body = {"payment_intent_id": intent["payment_intent_id"], "card_number": CARD_OK}
+    IdempotencyRecord.objects.create(
+        org_id=buyer.organization_id,
+        key="pay-twice",
+        endpoint=f"POST {CONFIRM}",
+        request_hash=request_fingerprint("POST", CONFIRM, json.dumps(body).encode()),
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+
+    assert_error(_post(client, CONFIRM, body, "pay-twice"), 409, "conflict")
+
+    assert not Purchase.objects.exists()
 
 
 def test_a_declined_card_is_402_then_another_card_pays_and_delivers(client, buyer, seller):
