@@ -13,7 +13,7 @@ from accounts import policy
 from accounts.exceptions import InvalidToken
 from accounts.managers import normalize_email
 from accounts.models import ApiToken, Organization, SecuritySettings, User, UserPreferences, UserSession
-from leadnexus.core.exceptions import NotFound, PermissionDenied
+from leadnexus.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from notifications.selectors import Channels, notification_settings_of
 
 
@@ -31,6 +31,17 @@ def user_get(*, user: User, user_id: int) -> User:
     if member is None:
         raise NotFound("User not found.")
     return member
+
+
+def assignee_get(*, user: User, assignee_id: int) -> User:
+    """A member of the user's organization who can be given work: not found outside it,
+    refused when deactivated."""
+    assignee = user_get(user=user, user_id=assignee_id)
+    if not assignee.is_active:
+        raise ValidationFailed(
+            "Work can only be assigned to active members.", details={"assigned_to": ["This member is deactivated."]}
+        )
+    return assignee
 
 
 def user_find_by_email(*, email: str) -> User | None:

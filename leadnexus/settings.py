@@ -210,6 +210,10 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "marketplace.models.Order.Status",
         "PaymentStatusEnum": "marketplace.models.Payment.Status",
         "PurchaseStatusEnum": "marketplace.models.Purchase.Status",
+        "OpportunityStageEnum": "crm.models.Opportunity.Stage",
+        "OpportunityOpenStageEnum": "crm.pipeline.OPEN_STAGE_CHOICES",
+        "ActivityKindEnum": "crm.models.Activity.Kind",
+        "LedgerTransactionKindEnum": "marketplace.models.LedgerTransaction.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -273,6 +277,7 @@ CELERY_BEAT_SCHEDULE = {
     "saved-searches-notify": {"task": "marketplace.tasks.saved_searches_notify", "schedule": 300.0},
     "checkout-reservations-expire": {"task": "marketplace.tasks.reservations_expire", "schedule": 60.0},
     "earnings-release": {"task": "marketplace.tasks.earnings_release", "schedule": 3600.0},
+    "activities-remind": {"task": "crm.tasks.activities_remind", "schedule": 300.0},
 }
 OUTBOX_RESEND_AFTER = timedelta(seconds=env.int("OUTBOX_RESEND_AFTER_SECONDS", default=120))
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -314,6 +319,10 @@ DISPUTE_FLAG_PERCENT = env.int("DISPUTE_FLAG_PERCENT", default=30)
 DISPUTE_FLAG_MIN_PURCHASES = env.int("DISPUTE_FLAG_MIN_PURCHASES", default=5)
 # A listing held for a checkout that is not paid within this many minutes is given back.
 CHECKOUT_RESERVATION_MINUTES = env.int("CHECKOUT_RESERVATION_MINUTES", default=15)
+
+# --- CRM -------------------------------------------------------------------------------
+# An open activity's assignee is reminded this many minutes before it is due.
+ACTIVITY_REMINDER_MINUTES = env.int("ACTIVITY_REMINDER_MINUTES", default=30)
 
 # --- Payments ----------------------------------------------------------------------------
 # "mock": a local card processor (marketplace.payments.mock) with the test cards of the API

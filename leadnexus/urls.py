@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls import api_urlpatterns as accounts_api
+from crm.urls import api_urlpatterns as crm_api
 from leads.urls import api_urlpatterns as leads_api
 from leads.views.forms import public_urlpatterns as capture_form_pages
 from marketplace.urls import api_urlpatterns as marketplace_api
@@ -15,6 +16,7 @@ api_urlpatterns = [
     *accounts_api,
     *notifications_api,
     *leads_api,
+    *crm_api,
     *marketplace_api,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's page carries one inline <style>; its scripts load as files.
@@ -35,6 +37,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("dashboard/", include("analytics.urls")),
     path("leads/", include("leads.urls")),
+    path("crm/", include("crm.urls")),
     path("marketplace/", include("marketplace.urls")),
     path("f/", include((capture_form_pages, "capture"))),
 ]

@@ -17,6 +17,8 @@ Lead records
 - `leads.lead.status_changed`  {from, to}
 - `leads.lead.assigned`        {from: user id|null, to: user id|null}
 - `leads.lead.deleted` · `leads.lead.restored` · `leads.lead.purged` (no actor: the purge job)
+- `leads.lead.converted`       {contact: id, contact_created: bool, opportunity: id|null}
+                               (the CRM's conversion; a status_changed to converted comes with it)
 
 Merge (`leads.services.merge.lead_merge`): two events in one transaction.
 - `leads.lead.merged` on the survivor:

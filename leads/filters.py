@@ -9,6 +9,20 @@ from leads.models import Lead
 ORDERING = ("created_at", "updated_at", "score", "last_name", "company", "status")
 
 
+def person_search(queryset, value: str):
+    """People (leads, contacts) matching every word of `value` (five at most) in their name,
+    email, company or phone."""
+    for term in value.split()[:5]:
+        queryset = queryset.filter(
+            Q(first_name__icontains=term)
+            | Q(last_name__icontains=term)
+            | Q(email__icontains=term)
+            | Q(company__icontains=term)
+            | Q(phone__icontains=term)
+        )
+    return queryset
+
+
 class LeadFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Lead.Status.choices)
     source = django_filters.MultipleChoiceFilter(choices=Lead.Source.choices)
@@ -30,13 +44,4 @@ class LeadFilter(django_filters.FilterSet):
         fields = []
 
     def filter_search(self, queryset, name, value):
-        terms = value.split()
-        for term in terms[:5]:
-            queryset = queryset.filter(
-                Q(first_name__icontains=term)
-                | Q(last_name__icontains=term)
-                | Q(email__icontains=term)
-                | Q(company__icontains=term)
-                | Q(phone__icontains=term)
-            )
-        return queryset
+        return person_search(queryset, value)

@@ -1,7 +1,7 @@
 """The team through the API: a management user's sub-users (`/api/profile/sub-users/`)."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
@@ -11,7 +11,7 @@ from accounts.models import User
 from accounts.policy import permissions_of
 from accounts.selectors import monthly_budget_of, sub_user_get, sub_user_list
 from accounts.services import team as services
-from leadnexus.core.api import ServiceViewSet
+from leadnexus.core.api import RecordViewSet
 
 # --- Input ---------------------------------------------------------------------------
 
@@ -113,14 +113,7 @@ class SubUserOutputSerializer(serializers.ModelSerializer):
     ),
     destroy=extend_schema(summary="Remove a member for good", responses={204: OpenApiResponse(description="Removed")}),
 )
-class SubUserViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ServiceViewSet,
-):
+class SubUserViewSet(RecordViewSet):
     """The team, for its management users; everyone else is refused (403)."""
 
     serializer_class = SubUserOutputSerializer

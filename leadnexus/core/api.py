@@ -1,4 +1,4 @@
-from rest_framework import viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,3 +38,15 @@ class ServiceViewSet(viewsets.GenericViewSet):
 
     def respond(self, instance, *, status: int = 200) -> Response:
         return Response(self.get_serializer(instance).data, status=status)
+
+
+class RecordViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ServiceViewSet,
+):
+    """A record's list, detail, create, change (PATCH) and delete; each viewset overrides the
+    writes to call its services."""

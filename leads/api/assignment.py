@@ -2,13 +2,13 @@
 leads reads them; management and sales managers change them (others get 403)."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from accounts.models import User
 from accounts.selectors import user_list
-from leadnexus.core.api import ServiceViewSet
+from leadnexus.core.api import RecordViewSet
 from leadnexus.core.fields import ScopedPrimaryKeyRelatedField
 from leads import selectors
 from leads.models import AssignmentRule
@@ -115,14 +115,7 @@ class AssignmentRuleOutputSerializer(serializers.ModelSerializer):
     ),
     destroy=extend_schema(summary="Delete an assignment rule", responses={204: OpenApiResponse(description="Deleted")}),
 )
-class AssignmentRuleViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ServiceViewSet,
-):
+class AssignmentRuleViewSet(RecordViewSet):
     serializer_class = AssignmentRuleOutputSerializer
     # Names the model for schema introspection only: get_queryset() scopes every request.
     queryset = AssignmentRule.objects.none()

@@ -6,7 +6,7 @@ from django.http import FileResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from accounts.selectors import user_list
-from leadnexus.core.api import PublicAPIView, ServiceViewSet, validated
+from leadnexus.core.api import PublicAPIView, RecordViewSet, validated
 from leadnexus.core.exceptions import NotFound
 from leadnexus.core.fields import ScopedPrimaryKeyRelatedField
 from leadnexus.core.ratelimit import client_ip
@@ -201,14 +201,7 @@ class SubmissionReceivedSerializer(serializers.Serializer):
         responses={204: OpenApiResponse(description="Deleted")},
     ),
 )
-class CaptureFormViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ServiceViewSet,
-):
+class CaptureFormViewSet(RecordViewSet):
     serializer_class = CaptureFormOutputSerializer
     # Names the model for schema introspection only: get_queryset() scopes every request.
     queryset = CaptureForm.objects.none()

@@ -10,14 +10,14 @@ from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from accounts.models import User
 from accounts.selectors import user_list
-from leadnexus.core.api import validated
+from leadnexus.core.api import RecordViewSet, validated
 from leadnexus.core.fields import ScopedPrimaryKeyRelatedField
 from leadnexus.core.ids import IdField, id_of, is_db_id
 from leadnexus.core.models import Event
@@ -337,22 +337,13 @@ _DELETED = OpenApiParameter(
         summary="Delete a lead (restorable for a while)", responses={204: OpenApiResponse(description="Deleted")}
     ),
 )
-class LeadViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
+class LeadViewSet(RecordViewSet):
     """An organization's lead records. Reps see the leads assigned to or created by them,
     managers and management every lead of the organization; another organization's lead is 404."""
 
     serializer_class = LeadOutputSerializer
     # Names the model for schema introspection only: get_queryset() scopes every request.
     queryset = Lead.objects.none()
-    lookup_value_regex = r"\d+"
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filter_backends = [DjangoFilterBackend]
     filterset_class = LeadFilter
     quota_groups = {

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.policy import permissions_of
-from accounts.selectors import user_get
+from accounts.selectors import assignee_get
 from leadnexus.core import outbox
 from leadnexus.core.events import publish
 from leadnexus.core.exceptions import PermissionDenied, ValidationFailed
@@ -42,14 +42,7 @@ def _require(actor: User, flag: str, message: str) -> None:
 
 
 def _assignee(actor: User, assignee_id: int | None) -> User | None:
-    if assignee_id is None:
-        return None
-    assignee = user_get(user=actor, user_id=assignee_id)
-    if not assignee.is_active:
-        raise ValidationFailed(
-            "Leads can only be assigned to active members.", details={"assigned_to": ["This member is deactivated."]}
-        )
-    return assignee
+    return None if assignee_id is None else assignee_get(user=actor, assignee_id=assignee_id)
 
 
 def lead_score_later(lead_ids: list[int]) -> None:
@@ -215,15 +208,32 @@ def lead_status_change(*, actor: User, lead_id: int, status: str) -> Lead:
         workflow.check_move(lead.status, status)
         if status == lead.status:
             return lead
-        previous, lead.status = lead.status, status
-        lead.save(update_fields=["status", "updated_at"])
-        publish(
-            "leads.lead.status_changed",
-            actor=actor,
-            org=lead.organization_id,
-            subject=lead,
-            data={"from": previous, "to": status},
-        )
+        _status_save(actor, lead, status)
+    return lead
+
+
+def _status_save(actor: User, lead: Lead, status: str) -> None:
+    previous, lead.status = lead.status, status
+    lead.save(update_fields=["status", "updated_at"])
+    publish(
+        "leads.lead.status_changed",
+        actor=actor,
+        org=lead.organization_id,
+        subject=lead,
+        data={"from": previous, "to": status},
+    )
+
+
+def lead_convert_record(*, actor: User, lead_id: int, data: dict) -> Lead:
+    """Mark a lead converted (the CRM's conversion, `crm.services.conversion`, inside its
+    transaction): from an open status only; `data` (the contact and opportunity made) goes
+    on the `leads.lead.converted` event the lead's timeline shows."""
+    _require(actor, "can_edit_leads", "You do not have permission to edit leads.")
+    lead = lead_get(user=actor, lead_id=lead_id)
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    workflow.check_conversion(lead.status)
+    _status_save(actor, lead, Lead.Status.CONVERTED)
+    publish("leads.lead.converted", actor=actor, org=lead.organization_id, subject=lead, data=data)
     return lead
 
 

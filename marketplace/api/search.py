@@ -23,7 +23,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from leadnexus.core.api import ServiceViewSet
+from leadnexus.core.api import RecordViewSet, ServiceViewSet
 from leadnexus.core.ids import IdField
 from marketplace import selectors
 from marketplace.api.catalog import CatalogPagination, ListingOutputSerializer
@@ -311,14 +311,7 @@ _NEW = OpenApiParameter("new", OpenApiTypes.BOOL, description="true: only the ma
     ),
     destroy=extend_schema(summary="Delete a saved search", responses={204: OpenApiResponse(description="Deleted")}),
 )
-class SavedSearchViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ServiceViewSet,
-):
+class SavedSearchViewSet(RecordViewSet):
     serializer_class = SavedSearchOutputSerializer
     # Names the model for schema introspection only: get_queryset() scopes every request.
     queryset = SavedSearch.objects.none()

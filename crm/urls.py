@@ -1,0 +1,10 @@
+"""CRM routes: pages under /crm/ (`urlpatterns`) and the API (`api_urlpatterns`, under /api/)."""
+
+from crm.api import records as records_api
+from crm.views import records as records_views
+
+app_name = "crm"
+
+urlpatterns = [*records_views.urlpatterns]
+
+api_urlpatterns = [*records_api.api_urlpatterns]
