@@ -17,13 +17,20 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def _production_like_runtime(settings, monkeypatch):
     """Every test: on-commit callbacks fire when the code commits, rate limits and cached
-    values start empty (a fresh key prefix even on a shared Redis), passwords hash fast."""
+    values start empty (a fresh key prefix even on a shared Redis), passwords hash fast,
+    and nothing is looked up in DNS."""
     run_on_commit_like_production(monkeypatch)
     settings.CACHES = {
         alias: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"} for alias, config in settings.CACHES.items()
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # No test reaches DNS: a host name in a webhook URL resolves only where a test says so.
+    monkeypatch.setattr("leadnexus.core.outbound.resolve", _no_dns)
+
+
+def _no_dns(host: str, port: int) -> list[str]:
+    raise OSError(f"no DNS in tests ({host})")
 
 
 @pytest.fixture

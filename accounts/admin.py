@@ -78,6 +78,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         ("Plan", {"fields": ["plan", "plan_status"]}),
         ("Security", {"fields": ["require_mfa"]}),
         ("Profile", {"fields": ["time_zone", "company_size", "industry", "website", "phone"]}),
+        ("Sales", {"fields": ["response_target_minutes"]}),
     ]
     actions = ["mark_verified", "mark_unverified", "set_plan_free", "set_plan_pro", "set_plan_enterprise"]
 

@@ -33,6 +33,12 @@ class Organization(models.Model):
     industry = models.CharField(max_length=100, blank=True)
     website = models.URLField(blank=True)
     phone = models.CharField(max_length=32, blank=True)
+    response_target_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        default=120,
+        help_text="How long a new lead may wait for a first contact before it is flagged; blank: no target.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

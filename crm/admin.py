@@ -1,9 +1,11 @@
-"""Staff admin for the CRM: contacts, opportunities and activities, read-only (the members
-of each organization change them through the pages and the API, which record who did)."""
+"""Staff admin for the CRM: contacts, opportunities, activities and outbound webhooks,
+read-only (the members of each organization change them through the pages and the API, which
+record who did). Staff may turn off a webhook endpoint; its owners are told."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from crm.models import Activity, Contact, Opportunity
+from crm.models import Activity, Contact, Opportunity, WebhookDelivery, WebhookEndpoint
+from crm.services.webhooks import webhook_endpoint_disable
 from leadnexus.core.admin import ReadOnlyAdmin
 
 
@@ -35,3 +37,32 @@ class ActivityAdmin(ReadOnlyAdmin):
     list_select_related = ["organization", "assigned_to"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Activity._meta.fields]
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdmin):
+    list_display = ["url", "organization", "is_active", "consecutive_failures", "created_by", "created_at"]
+    list_filter = ["is_active", "created_at"]
+    search_fields = ["url", "description", "organization__name"]
+    list_select_related = ["organization", "created_by"]
+    date_hierarchy = "created_at"
+    # The signing secret stays with the organization.
+    exclude = ["secret"]
+    readonly_fields = [*(f.name for f in WebhookEndpoint._meta.fields if f.name != "secret"), "secret_hint"]
+    actions = ["disable"]
+
+    @admin.action(description="Turn off the selected webhooks (their owners are told)")
+    def disable(self, request, queryset):
+        for endpoint_id in queryset.filter(is_active=True).values_list("pk", flat=True):
+            webhook_endpoint_disable(endpoint_id=endpoint_id, reason="Turned off by LeadNexus staff.")
+        self.message_user(request, "The selected webhooks are off.", messages.SUCCESS)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["event_type", "endpoint", "status", "attempts", "response_code", "created_at", "delivered_at"]
+    list_filter = ["status", "event_type", "created_at"]
+    search_fields = ["endpoint__url", "endpoint__organization__name"]
+    list_select_related = ["endpoint"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]

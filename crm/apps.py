@@ -5,5 +5,6 @@ class CrmConfig(AppConfig):
     name = "crm"
 
     def ready(self):
-        # Register the event subscribers and the tasks sent by name.
-        from crm import events, tasks  # noqa: F401
+        # Register the event subscribers, the tasks sent by name and the activities on a
+        # lead's timeline.
+        from crm import events, tasks, timeline  # noqa: F401

@@ -16,10 +16,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.policy import permissions_of
-from crm.models import Activity, Contact, Opportunity
+from crm.models import Activity, Contact, Opportunity, WebhookDelivery, WebhookEndpoint
 from crm.pipeline import DEFAULT_PROBABILITY, OPEN_STAGES
+from crm.policy import require_webhook_manager
+from crm.webhook_events import BY_NAME
 from leadnexus.core.exceptions import NotFound, PermissionDenied
 from leadnexus.core.ids import is_db_id
+from leadnexus.core.models import Event
 from leads.selectors import lead_scope
 
 
@@ -69,7 +72,7 @@ def activity_list(*, user: User) -> QuerySet[Activity]:
             | Q(contact__in=contact_list(user=user).values("pk"))
             | Q(opportunity__in=opportunity_list(user=user).values("pk"))
         )
-    return activities.select_related("assigned_to", "lead", "contact", "opportunity")
+    return activities.select_related("assigned_to", "created_by", "lead", "contact", "opportunity")
 
 
 def activity_get(*, user: User, activity_id: int) -> Activity:
@@ -157,3 +160,32 @@ def _forecast_row(label: str, row: dict) -> dict:
 
 def _money(value) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
+# --- Outbound webhooks -------------------------------------------------------------------------
+
+
+def webhook_endpoint_list(*, user: User) -> QuerySet[WebhookEndpoint]:
+    """The organization's webhook endpoints, for the members who may manage them."""
+    require_webhook_manager(user)
+    return WebhookEndpoint.objects.filter(organization_id=user.organization_id)
+
+
+def webhook_endpoint_get(*, user: User, endpoint_id: int) -> WebhookEndpoint:
+    return _one(webhook_endpoint_list(user=user), endpoint_id, "Webhook")
+
+
+def webhook_delivery_list(*, user: User, endpoint_id: int) -> QuerySet[WebhookDelivery]:
+    """An endpoint's deliveries, newest first."""
+    endpoint = webhook_endpoint_get(user=user, endpoint_id=endpoint_id)
+    return WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at", "-id")
+
+
+def webhook_endpoints_subscribed(*, event: Event) -> list[WebhookEndpoint]:
+    """The active endpoints of the event's organization subscribed to it: who hears of an
+    event is the event's to say, not a viewer's. One query, also when there are none."""
+    webhook_event = BY_NAME.get(event.name)
+    if webhook_event is None or event.org_id is None:
+        return []
+    endpoints = WebhookEndpoint.objects.filter(organization_id=event.org_id, is_active=True)
+    return [endpoint for endpoint in endpoints if webhook_event.key in endpoint.events]

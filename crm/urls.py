@@ -1,10 +1,12 @@
 """CRM routes: pages under /crm/ (`urlpatterns`) and the API (`api_urlpatterns`, under /api/)."""
 
 from crm.api import records as records_api
+from crm.api import webhooks as webhooks_api
 from crm.views import records as records_views
+from crm.views import webhooks as webhooks_views
 
 app_name = "crm"
 
-urlpatterns = [*records_views.urlpatterns]
+urlpatterns = [*records_views.urlpatterns, *webhooks_views.urlpatterns]
 
-api_urlpatterns = [*records_api.api_urlpatterns]
+api_urlpatterns = [*records_api.api_urlpatterns, *webhooks_api.api_urlpatterns]

@@ -101,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
                 "accounts.context_processors.account",
+                "crm.context_processors.crm",
             ],
         },
     },
@@ -213,6 +214,8 @@ SPECTACULAR_SETTINGS = {
         "OpportunityStageEnum": "crm.models.Opportunity.Stage",
         "OpportunityOpenStageEnum": "crm.pipeline.OPEN_STAGE_CHOICES",
         "ActivityKindEnum": "crm.models.Activity.Kind",
+        "WebhookDeliveryStatusEnum": "crm.models.WebhookDelivery.Status",
+        "WebhookEventEnum": "crm.webhook_events.EVENT_CHOICES",
         "LedgerTransactionKindEnum": "marketplace.models.LedgerTransaction.Kind",
     },
     "POSTPROCESSING_HOOKS": [
@@ -273,11 +276,13 @@ CELERY_BEAT_SCHEDULE = {
     "idempotency-purge": {"task": "leadnexus.core.tasks.idempotency_purge", "schedule": 3600.0},
     "leads-purge": {"task": "leads.tasks.leads_purge", "schedule": 6 * 3600.0},
     "leads-rescore": {"task": "leads.tasks.leads_rescore", "schedule": 24 * 3600.0},
+    "leads-response-alert": {"task": "leads.tasks.leads_response_alert", "schedule": 300.0},
     "imports-resume-stale": {"task": "leads.imports.tasks.imports_resume_stale", "schedule": 120.0},
     "saved-searches-notify": {"task": "marketplace.tasks.saved_searches_notify", "schedule": 300.0},
     "checkout-reservations-expire": {"task": "marketplace.tasks.reservations_expire", "schedule": 60.0},
     "earnings-release": {"task": "marketplace.tasks.earnings_release", "schedule": 3600.0},
     "activities-remind": {"task": "crm.tasks.activities_remind", "schedule": 300.0},
+    "webhooks-retry": {"task": "crm.tasks.webhook_deliveries_retry", "schedule": 30.0},
 }
 OUTBOX_RESEND_AFTER = timedelta(seconds=env.int("OUTBOX_RESEND_AFTER_SECONDS", default=120))
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -323,6 +328,16 @@ CHECKOUT_RESERVATION_MINUTES = env.int("CHECKOUT_RESERVATION_MINUTES", default=1
 # --- CRM -------------------------------------------------------------------------------
 # An open activity's assignee is reminded this many minutes before it is due.
 ACTIVITY_REMINDER_MINUTES = env.int("ACTIVITY_REMINDER_MINUTES", default=30)
+# Outbound webhooks: attempts per delivery, the first retry's delay (doubling after each
+# failure), the wait for an answer, and how many deliveries in a row may fail for good
+# before the endpoint is disabled.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=5)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=5)
+# Webhook URLs resolving to private, loopback or link-local addresses are refused unless their
+# host, address or network (CIDR) is listed here.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
 
 # --- Payments ----------------------------------------------------------------------------
 # "mock": a local card processor (marketplace.payments.mock) with the test cards of the API

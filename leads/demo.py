@@ -64,6 +64,10 @@ def _rows(organization, members, seed: int) -> list[Lead]:
         )
         apply_clean(lead, lead_clean(raw))
         lead.created_at = now - timedelta(days=rng.randint(0, 120), minutes=rng.randint(0, 1440))
+        if lead.status == Lead.Status.NEW:
+            lead.response_alerted_at = now  # the backlog's owners were told long ago
+        else:
+            lead.first_contacted_at = lead.created_at + timedelta(minutes=rng.randint(5, 600))
         leads.append(lead)
     return leads
 

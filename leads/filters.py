@@ -5,6 +5,7 @@ import django_filters
 from django.db.models import Q
 
 from leads.models import Lead
+from leads.selectors import leads_awaiting_first_contact
 
 ORDERING = ("created_at", "updated_at", "score", "last_name", "company", "status")
 
@@ -36,6 +37,9 @@ class LeadFilter(django_filters.FilterSet):
     location = django_filters.CharFilter(lookup_expr="icontains")
     created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+    awaiting_first_contact = django_filters.BooleanFilter(
+        method="filter_awaiting_first_contact", label="New and not contacted within the response target"
+    )
     search = django_filters.CharFilter(method="filter_search", label="Search name, email, company, phone")
     ordering = django_filters.OrderingFilter(fields=ORDERING)
 
@@ -43,5 +47,15 @@ class LeadFilter(django_filters.FilterSet):
         model = Lead
         fields = []
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Whose organization's response target applies (the API hands the request instead).
+        self.user = user or getattr(self.request, "user", None)
+
     def filter_search(self, queryset, name, value):
         return person_search(queryset, value)
+
+    def filter_awaiting_first_contact(self, queryset, name, value):
+        target = self.user.organization.response_target_minutes if self.user else None
+        waiting = leads_awaiting_first_contact(queryset, target_minutes=target)
+        return waiting if value else queryset.exclude(pk__in=waiting.values("pk"))

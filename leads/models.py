@@ -1,7 +1,10 @@
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 def private_storage():
@@ -76,6 +79,10 @@ class Lead(models.Model):
     name_company_key = models.CharField(max_length=300, blank=True)
     is_inventory = models.BooleanField(default=False, help_text="A vendor's listing stock, kept out of CRM lists.")
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Speed-to-lead: when someone first reached the person (a call, email or meeting logged, or
+    # the lead moved on from new), and when its owner was told it waited past the target.
+    first_contacted_at = models.DateTimeField(null=True, blank=True)
+    response_alerted_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -95,6 +102,11 @@ class Lead(models.Model):
             models.Index(fields=["organization", "assigned_to"], name="lead_org_assignee_idx"),
             models.Index(fields=["organization", "-score"], name="lead_org_score_idx"),
             models.Index(fields=["deleted_at"], name="lead_deleted_idx", condition=Q(deleted_at__isnull=False)),
+            models.Index(
+                fields=["created_at"],
+                name="lead_awaiting_alert_idx",
+                condition=Q(status="new", first_contacted_at__isnull=True, response_alerted_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=100), name="lead_score_0_100"),
@@ -107,6 +119,19 @@ class Lead(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    def response_due_at(self) -> datetime | None:
+        """When a first contact is due (the organization's response target), if it still is."""
+        if self.status != self.Status.NEW or self.first_contacted_at is not None or self.is_inventory:
+            return None
+        target = self.organization.response_target_minutes
+        return None if target is None else self.created_at + timedelta(minutes=target)
+
+    @property
+    def awaiting_first_contact(self) -> bool:
+        """New, not reached yet, and past the response target: flagged on lists and boards."""
+        due = self.response_due_at()
+        return due is not None and due <= timezone.now()
 
 
 class ImportJob(models.Model):

@@ -8,6 +8,8 @@ detail, timeline, export, bulk action and service handed a lead id.
 - another organization's lead: not found. Vendor inventory stays out of CRM lists.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -36,7 +38,8 @@ def lead_scope(*, user: User, inventory: bool = False, deleted: bool = False) ->
 
 
 def lead_list(*, user: User, deleted: bool = False) -> QuerySet[Lead]:
-    return lead_scope(user=user, deleted=deleted).select_related("assigned_to")
+    # The organization comes along for each lead's response target (`awaiting_first_contact`).
+    return lead_scope(user=user, deleted=deleted).select_related("assigned_to", "organization")
 
 
 def lead_get(*, user: User, lead_id: int, deleted: bool = False) -> Lead:
@@ -57,6 +60,15 @@ def lead_timeline(*, user: User, lead_id: int) -> QuerySet[Event]:
     return Event.objects.filter(subject_type="leads.lead", subject_id__in=[str(pk) for pk in merged]).select_related(
         "actor"
     )
+
+
+def leads_awaiting_first_contact(leads: QuerySet[Lead], *, target_minutes: int | None, now=None) -> QuerySet[Lead]:
+    """Those of `leads` still new and not reached past a response target of `target_minutes`
+    (none without a target)."""
+    if target_minutes is None:
+        return leads.none()
+    cutoff = (now or timezone.now()) - timedelta(minutes=target_minutes)
+    return leads.filter(status=Lead.Status.NEW, first_contacted_at__isnull=True, created_at__lte=cutoff)
 
 
 def leads_purgeable(*, now=None) -> QuerySet[Lead]:

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from leads import scoring
-from leads.services import records
+from leads.services import records, response
 
 
 @shared_task(name="leads.tasks.leads_score")
@@ -20,3 +20,8 @@ def leads_rescore() -> int:
 @shared_task(name="leads.tasks.leads_purge")
 def leads_purge() -> int:
     return records.leads_purge()
+
+
+@shared_task(name="leads.tasks.leads_response_alert")
+def leads_response_alert() -> int:
+    return response.leads_response_alert()

@@ -5,5 +5,6 @@ class MarketplaceConfig(AppConfig):
     name = "marketplace"
 
     def ready(self):
-        # Register the listing import spec, the event subscribers and the tasks sent by name.
-        from marketplace import events, imports, tasks  # noqa: F401
+        # Register the listing import spec, the event subscribers, the tasks sent by name and
+        # the purchase entry of a bought lead's timeline.
+        from marketplace import events, imports, tasks, timeline  # noqa: F401

@@ -49,7 +49,7 @@ def order_get(*, user: User, order_id: int) -> Order:
 def purchase_list(*, user: User) -> QuerySet[Purchase]:
     _require_buyer(user)
     return Purchase.objects.filter(buyer_id=user.organization_id).select_related(
-        "listing", "listing__vendor", "delivered_lead", "order_item", "dispute"
+        "listing", "listing__vendor", "delivered_lead__organization", "order_item", "dispute"
     )
 
 

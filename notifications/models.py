@@ -46,12 +46,14 @@ class NotificationType(models.TextChoices):
     NEW_LEAD = "new_lead", "New leads"
     ASSIGNMENT = "assignment", "Assignments"
     FOLLOW_UP_DUE = "follow_up_due", "Follow-ups due"
+    RESPONSE_OVERDUE = "response_overdue", "Leads waiting for a first contact"
     HOT_LEAD = "hot_lead", "Hot leads"
     CONVERSION = "conversion", "Conversions"
     PURCHASE_SALE = "purchase_sale", "Purchases and sales"
     DISPUTE = "dispute", "Disputes"
     DAILY_SUMMARY = "daily_summary", "Daily summary"
     ACCOUNT = "account", "Account and plan"
+    WEBHOOK = "webhook", "Webhooks"
 
 
 class Notification(models.Model):

@@ -13,6 +13,7 @@ EMAILED_BY_DEFAULT = {
     NotificationType.PURCHASE_SALE,
     NotificationType.DISPUTE,
     NotificationType.ACCOUNT,
+    NotificationType.WEBHOOK,  # an endpoint was disabled: integrations stop until someone acts
 }
 
 

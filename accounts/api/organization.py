@@ -21,6 +21,13 @@ class OrganizationInputSerializer(serializers.Serializer):
         max_length=32, required=False, allow_blank=True, help_text="With its country code; stored as E.164."
     )
     time_zone = serializers.CharField(max_length=64, required=False, help_text="An IANA name, e.g. Europe/Berlin.")
+    response_target_minutes = serializers.IntegerField(
+        min_value=services.RESPONSE_TARGET_RANGE[0],
+        max_value=services.RESPONSE_TARGET_RANGE[1],
+        required=False,
+        allow_null=True,
+        help_text="Speed-to-lead: minutes a new lead may wait for a first contact; null turns it off.",
+    )
 
 
 class SeatsSerializer(serializers.Serializer):
@@ -52,6 +59,7 @@ class OrganizationOutputSerializer(serializers.ModelSerializer):
             "industry",
             "website",
             "phone",
+            "response_target_minutes",
         ]
         read_only_fields = fields
 

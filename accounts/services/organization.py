@@ -22,7 +22,9 @@ from notifications.services import notification_send
 COMPANY_SIZES = ("1-10", "11-50", "51-200", "201-1000", "1000+")
 
 # What a management user may change; the rest (plan, verification...) is for staff.
-MEMBER_EDITABLE = ("name", "company_size", "industry", "website", "phone", "time_zone")
+MEMBER_EDITABLE = ("name", "company_size", "industry", "website", "phone", "time_zone", "response_target_minutes")
+# Speed-to-lead: from five minutes to a week; None turns the target off.
+RESPONSE_TARGET_RANGE = (5, 7 * 24 * 60)
 STAFF_EDITABLE = (
     *MEMBER_EDITABLE,
     "is_buyer",
@@ -89,6 +91,15 @@ def _clean_choice(field: str, value, choices) -> str:
     return value
 
 
+def _clean_response_target(value) -> int | None:
+    if value in (None, ""):
+        return None
+    low, high = RESPONSE_TARGET_RANGE
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _invalid("response_target_minutes", f"Give a whole number of minutes from {low} to {high}, or none.")
+    return value
+
+
 def _clean_bool(field: str, value) -> bool:
     if not isinstance(value, bool):
         raise _invalid(field, "Must be true or false.")
@@ -102,6 +113,7 @@ _CLEANERS = {
     "phone": _clean_phone,
     "company_size": lambda value: _clean_choice("company_size", value or "", ("", *COMPANY_SIZES)),
     "time_zone": lambda value: _clean_choice("time_zone", value, time_zone_choices()),
+    "response_target_minutes": _clean_response_target,
     "plan": lambda value: _clean_choice("plan", value, Organization.Plan.values),
     "plan_status": lambda value: _clean_choice("plan_status", value, Organization.PlanStatus.values),
     "is_buyer": lambda value: _clean_bool("is_buyer", value),

@@ -23,6 +23,7 @@ def _form(org: Organization, **overrides) -> dict:
         "industry": org.industry,
         "website": org.website,
         "phone": org.phone,
+        "response_target_minutes": org.response_target_minutes,
         **overrides,
     }
     # Unticked checkboxes are simply not sent.

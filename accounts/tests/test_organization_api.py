@@ -54,6 +54,7 @@ def test_any_member_reads_the_organization(auth_client, user):
         "industry",
         "website",
         "phone",
+        "response_target_minutes",
     }
     assert body["id"] == org.pk and body["name"] == org.name and body["slug"] == org.slug
     assert body["plan"] == "free" and body["plan_status"] == "active" and body["require_mfa"] is False

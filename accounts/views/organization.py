@@ -37,6 +37,13 @@ class OrganizationForm(forms.Form):
     time_zone = forms.ChoiceField(
         choices=_time_zone_choices, help_text="Dates in dashboards and reports follow this time zone."
     )
+    response_target_minutes = forms.IntegerField(
+        min_value=services.RESPONSE_TARGET_RANGE[0],
+        max_value=services.RESPONSE_TARGET_RANGE[1],
+        required=False,
+        label="Response target (minutes)",
+        help_text="New leads nobody contacts within this time are flagged and their owner told. Empty: no target.",
+    )
 
 
 # --- Page ------------------------------------------------------------------------------------

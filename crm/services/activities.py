@@ -15,11 +15,15 @@ from crm.policy import require
 from crm.selectors import activity_get, contact_get, opportunity_get
 from leadnexus.core.events import publish
 from leadnexus.core.exceptions import ValidationFailed
+from leads.models import Lead
 from leads.selectors import lead_get
+from leads.services.response import lead_contacted
 from notifications.models import NotificationType
 from notifications.services import notification_send
 
 TARGETS = ("lead_id", "contact_id", "opportunity_id")
+# The kinds that reach a person, and so count as a lead's first contact.
+REACHING = (Activity.Kind.CALL, Activity.Kind.EMAIL, Activity.Kind.MEETING)
 
 
 def _text(data: dict, name: str, limit: int) -> str:
@@ -63,6 +67,7 @@ def activity_create(*, actor: User, data: dict, assigned_to_id: int | None = Non
             done_at=timezone.now() if data.get("done") else None,
             **target,
         )
+        _record_contact(activity)
         publish(
             "crm.activity.created",
             actor=actor,
@@ -71,6 +76,21 @@ def activity_create(*, actor: User, data: dict, assigned_to_id: int | None = Non
             data={"kind": activity.kind, "subject": subject, named[0].removesuffix("_id"): data[named[0]]},
         )
     return activity
+
+
+def _lead_reached(activity: Activity) -> Lead | None:
+    """The lead whose person this activity reached: a call, email or meeting that happened
+    (no due time, or done), on the lead or on its contact or opportunity."""
+    if activity.kind not in REACHING or (activity.due_at is not None and activity.done_at is None):
+        return None
+    record = activity.lead or activity.contact or activity.opportunity
+    return record if isinstance(record, Lead) else record.lead
+
+
+def _record_contact(activity: Activity) -> None:
+    lead = _lead_reached(activity)
+    if lead is not None:
+        lead_contacted(lead=lead, at=activity.done_at or activity.created_at)
 
 
 def activity_update(*, actor: User, activity_id: int, data: dict, assigned_to_id=...) -> Activity:
@@ -101,6 +121,7 @@ def activity_update(*, actor: User, activity_id: int, data: dict, assigned_to_id
             changed.append("assigned_to")
         if changed:
             activity.save()
+            _record_contact(activity)
             name = "crm.activity.completed" if data.get("done") else "crm.activity.updated"
             publish(name, actor=actor, org=activity.organization_id, subject=activity, data={"fields": changed})
     return activity

@@ -47,12 +47,10 @@ from crm.services import activities as activity_services
 from crm.services import contacts as contact_services
 from crm.services import opportunities as opportunity_services
 from crm.services.conversion import contact_for_lead, lead_convert
+from crm.timeline import TIMELINE_LIMIT, record_timeline
 from leadnexus.core.exceptions import ApplicationError, PermissionDenied
-from leadnexus.core.models import Event
 from leadnexus.core.views import PreferredPageSizeMixin, ServiceFormView
 from leads.selectors import lead_get
-
-TIMELINE_LIMIT = 50
 
 
 def _members(user):
@@ -61,17 +59,6 @@ def _members(user):
 
 def _day_end(now: datetime) -> datetime:
     return timezone.make_aware(datetime.combine(now.date() + timedelta(days=1), time.min))
-
-
-def _timeline(record, *, activities, subject_type: str) -> list[dict]:
-    """One timeline: the record's activities and the events of its changes, newest first."""
-    entries = [
-        {"at": activity.created_at, "kind": "activity", "activity": activity}
-        for activity in activities.order_by("-created_at")[:TIMELINE_LIMIT]
-    ]
-    events = Event.objects.filter(subject_type=subject_type, subject_id=str(record.pk)).select_related("actor")
-    entries += [{"at": event.created_at, "kind": "event", "event": event} for event in events[:TIMELINE_LIMIT]]
-    return sorted(entries, key=lambda entry: entry["at"], reverse=True)[:TIMELINE_LIMIT]
 
 
 class CrmPageMixin(LoginRequiredMixin):
@@ -192,7 +179,13 @@ class ContactListView(CrmPageMixin, PreferredPageSizeMixin, ListView):
         return ContactFilter(self.request.GET, queryset=contact_list(user=self.request.user)).qs
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "search": self.request.GET.get("search", "")}
+        flags = permissions_of(self.request.user)
+        return {
+            **super().get_context_data(**kwargs),
+            "search": self.request.GET.get("search", ""),
+            "can_add": flags["can_add_leads"],
+            "can_export": flags["can_export"],
+        }
 
 
 class ContactDetailView(CrmPageMixin, TemplateView):
@@ -206,7 +199,8 @@ class ContactDetailView(CrmPageMixin, TemplateView):
             **super().get_context_data(**kwargs),
             "contact": contact,
             "opportunities": opportunity_list(user=user).filter(contact=contact),
-            "timeline": _timeline(contact, activities=activities, subject_type="crm.contact"),
+            "timeline": record_timeline(contact, viewer=user, activities=activities, subject_type="crm.contact"),
+            "timeline_limit": TIMELINE_LIMIT,
             "activity_form": ActivityForm(
                 initial={"contact_id": contact.pk, "kind": "call", "next": self.request.path}
             ),
@@ -319,7 +313,10 @@ class OpportunityDetailView(CrmPageMixin, TemplateView):
         return {
             **super().get_context_data(**kwargs),
             "opportunity": opportunity,
-            "timeline": _timeline(opportunity, activities=activities, subject_type="crm.opportunity"),
+            "timeline": record_timeline(
+                opportunity, viewer=user, activities=activities, subject_type="crm.opportunity"
+            ),
+            "timeline_limit": TIMELINE_LIMIT,
             "open_stages": [(stage, Opportunity.Stage(stage).label) for stage in OPEN_STAGES],
             "closed": opportunity.stage in CLOSED_STAGES,
             "can_reopen": can_reopen(user),

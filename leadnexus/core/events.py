@@ -34,12 +34,12 @@ _by_name: dict[str, Subscriber] = {}
 
 
 def subscribe(event_name: str, *, run_async: bool = False) -> Callable[[Handler], Handler]:
-    """Register the decorated function for `event_name`. Call at import time of an app's
-    `events.py`, which its `AppConfig.ready()` imports."""
+    """Register the decorated function for `event_name` (stacked, for several). Call at
+    import time of an app's `events.py`, which its `AppConfig.ready()` imports."""
 
     def register(handler: Handler) -> Handler:
         subscriber = Subscriber(f"{handler.__module__}.{handler.__qualname__}", handler, run_async)
-        if subscriber.name not in _by_name:
+        if all(known.name != subscriber.name for known in _subscribers[event_name]):
             _by_name[subscriber.name] = subscriber
             _subscribers[event_name].append(subscriber)
         return handler

@@ -130,6 +130,9 @@ class LeadOutputSerializer(serializers.ModelSerializer):
         read_only=True, help_text="How the score was reached: [{factor, points, max, why}]; empty until scored."
     )
     validation_reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+    awaiting_first_contact = serializers.BooleanField(
+        read_only=True, help_text="New, not contacted yet, and past the organization's response target."
+    )
 
     class Meta:
         model = Lead
@@ -157,6 +160,8 @@ class LeadOutputSerializer(serializers.ModelSerializer):
             "validation_reasons",
             "assigned_to",
             "created_by",
+            "first_contacted_at",
+            "awaiting_first_contact",
             "merged_into",
             "deleted_at",
             "created_at",

@@ -170,7 +170,7 @@ def _require_export(user: User) -> None:
 def leads_for_export(*, user: User, params) -> object:
     """The leads the user's list shows for these query parameters (filters, search, ordering)."""
     _require_export(user)
-    leads = LeadFilter(data=params, queryset=lead_list(user=user))
+    leads = LeadFilter(data=params, queryset=lead_list(user=user), user=user)
     if not leads.is_valid():
         raise ValidationFailed(
             "Some filters are not valid.",

@@ -214,7 +214,12 @@ def lead_status_change(*, actor: User, lead_id: int, status: str) -> Lead:
 
 def _status_save(actor: User, lead: Lead, status: str) -> None:
     previous, lead.status = lead.status, status
-    lead.save(update_fields=["status", "updated_at"])
+    fields = ["status", "updated_at"]
+    if previous == Lead.Status.NEW and lead.first_contacted_at is None:
+        # Moving on from new means someone reached the person (speed-to-lead).
+        lead.first_contacted_at = timezone.now()
+        fields.append("first_contacted_at")
+    lead.save(update_fields=fields)
     publish(
         "leads.lead.status_changed",
         actor=actor,

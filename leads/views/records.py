@@ -21,6 +21,7 @@ from accounts.policy import permissions_of
 from accounts.selectors import leads_view_of, user_list
 from leadnexus.core.exceptions import PermissionDenied
 from leadnexus.core.ids import is_db_id
+from leadnexus.core.timeline import TimelineEntry, timeline_merge
 from leadnexus.core.views import PreferredPageSizeMixin, ServiceFormView
 from leads import workflow
 from leads.api.records import source_label, timeline_entries
@@ -242,7 +243,9 @@ class LeadListView(LoginRequiredMixin, PreferredPageSizeMixin, ListView):
         return [self.template_name]
 
     def get_queryset(self):
-        self.filterset = LeadFilter(self.request.GET or None, queryset=lead_list(user=self.request.user))
+        self.filterset = LeadFilter(
+            self.request.GET or None, queryset=lead_list(user=self.request.user), user=self.request.user
+        )
         return _stable(self.filterset.qs)
 
     def get_context_data(self, **kwargs):
@@ -366,6 +369,19 @@ def _breakdown(value) -> list[dict]:
     return rows
 
 
+def _timeline_entries(lead: Lead, events, *, viewer) -> list[TimelineEntry]:
+    return [
+        TimelineEntry(
+            at=entry["at"],
+            kind="event",
+            title=entry["summary"],
+            detail="" if entry["lead_id"] == lead.pk else f"On merged lead #{entry['lead_id']}",
+            actor=entry["actor"]["full_name"] if entry["actor"] else "System",
+        )
+        for entry in timeline_entries(events, viewer=viewer)
+    ]
+
+
 class _LeadPageMixin(LoginRequiredMixin):
     """The detail page: the lead, its score, status moves, owner, duplicate warning and
     timeline. A posted status or owner form comes back in its own place with its error."""
@@ -413,7 +429,13 @@ class _LeadPageMixin(LoginRequiredMixin):
             "reasons": [REASONS.get(code, str(code)) for code in lead.validation_reasons or []],
             "duplicate": duplicate,
             "duplicate_visible": duplicate_visible,
-            "timeline": timeline_entries(events, viewer=user),
+            "timeline": timeline_merge(
+                "leads.lead",
+                lead,
+                viewer=user,
+                entries=_timeline_entries(lead, events, viewer=user),
+                limit=TIMELINE_LIMIT,
+            ),
             "timeline_limit": TIMELINE_LIMIT,
         }
         if self.form_slot and kwargs.get("form") is not None:

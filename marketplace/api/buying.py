@@ -34,6 +34,7 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from leadnexus.core.api import PublicAPIView, ServiceViewSet
+from leadnexus.core.crypto import SIGNATURE_HEADER
 from leadnexus.core.idempotency import HEADER, idempotent
 from leadnexus.core.ids import IdField
 from leads.api.imports import DownloadNegotiation
@@ -42,7 +43,6 @@ from leads.imports.export import XLSX_TYPE
 from marketplace.api.catalog import ListingOutputSerializer, listing_payload
 from marketplace.api.disputes import DisputeOpenInputSerializer, DisputeOutputSerializer
 from marketplace.models import LedgerEntry, Order, OrderItem, Payment, Purchase
-from marketplace.payments import SIGNATURE_HEADER
 from marketplace.selectors_buying import (
     dispute_get,
     earnings_statement,

@@ -30,6 +30,12 @@ def explode(event):
     raise RuntimeError("subscriber failed")
 
 
+@subscribe("test.gadget.sold")
+@subscribe("test.gadget.returned")
+def record_either(event):
+    received.append((event.name, event.pk))
+
+
 @pytest.fixture(autouse=True)
 def _clear():
     received.clear()
@@ -118,3 +124,10 @@ def test_publish_many_stores_in_one_insert_and_delivers_each(user):
         events = publish_many("test.widget.shipped", [{"org": user.organization, "data": {"n": n}} for n in range(3)])
     assert [e.data["n"] for e in events] == [0, 1, 2]
     assert sorted(received) == sorted([("in_process", e.pk) for e in events] + [("async", e.pk) for e in events])
+
+
+def test_one_handler_subscribes_to_several_events(user):
+    sold = publish("test.gadget.sold", org=user.organization)
+    returned = publish("test.gadget.returned", org=user.organization)
+
+    assert received == [("test.gadget.sold", sold.pk), ("test.gadget.returned", returned.pk)]

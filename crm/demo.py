@@ -1,0 +1,98 @@
+"""Demo CRM for `manage.py seed_demo`: the buyer's converted leads as contacts with
+opportunities across the pipeline (some won, some lost, closes spread over the coming
+months for the forecast), calls and notes on leads, and tasks overdue, due today and
+upcoming. Made through the services, so events and timelines are real. Safe to run again."""
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from crm.models import Opportunity
+from crm.services.activities import activity_create
+from crm.services.conversion import lead_convert
+from crm.services.opportunities import opportunity_move
+from leads.models import Lead
+
+S = Opportunity.Stage
+# Where each converted lead's opportunity ends up, in order.
+STAGES = [
+    S.PROSPECTING, S.PROSPECTING, S.QUALIFICATION, S.QUALIFICATION, S.QUALIFICATION, S.PROPOSAL,
+    S.PROPOSAL, S.NEGOTIATION, S.NEGOTIATION, S.CLOSED_WON, S.CLOSED_WON, S.CLOSED_LOST,
+]  # fmt: skip
+LOST_REASONS = ["Went with a competitor", "No budget this year", "Chose to build it in-house"]
+TASKS = [  # subject, hours from now (negative: overdue)
+    ("Send the proposal", -30),
+    ("Call back about pricing", -4),
+    ("Prepare the demo", 3),
+    ("Follow up on the contract", 26),
+    ("Quarterly check-in", 24 * 6),
+]
+
+
+def seed(state: dict) -> None:
+    buyer, rep = state["buyer"], state["rep"]
+    if Opportunity.objects.filter(organization=buyer.organization).exists():
+        return
+    rng = random.Random(7)  # noqa: S311 - repeatable demo data, not a secret
+    leads = list(
+        Lead.objects.filter(
+            organization=buyer.organization, status=Lead.Status.QUALIFIED, validation_status=Lead.ValidationStatus.VALID
+        ).order_by("pk")[: len(STAGES)]
+    )
+    today = timezone.localdate()
+    opportunities = []
+    for lead, stage in zip(leads, STAGES, strict=False):
+        owner = lead.assigned_to or buyer
+        amount = Decimal(rng.choice([2500, 4800, 7500, 12000, 18000, 32000]))
+        conversion = lead_convert(
+            actor=owner,
+            lead_id=lead.pk,
+            opportunity={
+                "title": f"{lead.company}: {rng.choice(['Annual plan', 'Pilot', 'Team licences', 'Expansion'])}",
+                "amount": amount,
+                "expected_close_date": today + timedelta(days=rng.randint(5, 120)),
+            },
+        )
+        deal = conversion.opportunity
+        if stage != S.PROSPECTING:
+            lost_reason = rng.choice(LOST_REASONS) if stage == S.CLOSED_LOST else ""
+            deal = opportunity_move(
+                actor=buyer, opportunity_id=deal.pk, stage=stage, amount=amount, lost_reason=lost_reason
+            )
+        activity_create(
+            actor=owner,
+            data={"kind": "call", "subject": f"Discovery call with {lead.first_name}", "opportunity_id": deal.pk},
+        )
+        opportunities.append((owner, deal))
+    _tasks(opportunities)
+    _lead_activities(buyer, rep)
+
+
+def _tasks(opportunities) -> None:
+    now = timezone.now()
+    open_deals = [(owner, deal) for owner, deal in opportunities if deal.stage not in (S.CLOSED_WON, S.CLOSED_LOST)]
+    for (owner, deal), (subject, hours) in zip(open_deals, TASKS, strict=False):
+        activity_create(
+            actor=owner,
+            data={
+                "kind": "task",
+                "subject": subject,
+                "opportunity_id": deal.pk,
+                "due_at": now + timedelta(hours=hours),
+            },
+        )
+
+
+def _lead_activities(buyer, rep) -> None:
+    """A first call logged on some contacted leads, and a note on a new one."""
+    contacted = Lead.objects.filter(organization=buyer.organization, status=Lead.Status.CONTACTED, assigned_to=rep)
+    for lead in contacted.order_by("pk")[:5]:
+        activity_create(actor=rep, data={"kind": "call", "subject": "Intro call, left a voicemail", "lead_id": lead.pk})
+    fresh = Lead.objects.filter(organization=buyer.organization, status=Lead.Status.NEW).order_by("-created_at").first()
+    if fresh is not None:
+        activity_create(
+            actor=buyer,
+            data={"kind": "note", "subject": "Asked for a callback next week", "lead_id": fresh.pk},
+        )
