@@ -1,18 +1,22 @@
 """Demo CRM for `manage.py seed_demo`: the buyer's converted leads as contacts with
 opportunities across the pipeline (some won, some lost, closes spread over the coming
-months for the forecast), calls and notes on leads, and tasks overdue, due today and
-upcoming. Made through the services, so events and timelines are real. Safe to run again."""
+months for the forecast), calls and notes on leads, tasks overdue, due today and upcoming,
+and a webhook endpoint with its delivery log. Made through the services, so events and
+timelines are real. Safe to run again."""
 
 import random
+import secrets
 from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
-from crm.models import Opportunity
+from crm.api.webhook_payloads import event_payload
+from crm.models import Opportunity, WebhookDelivery, WebhookEndpoint
 from crm.services.activities import activity_create
 from crm.services.conversion import lead_convert
 from crm.services.opportunities import opportunity_move
+from leadnexus.core.models import Event
 from leads.models import Lead
 
 S = Opportunity.Stage
@@ -68,6 +72,7 @@ def seed(state: dict) -> None:
         opportunities.append((owner, deal))
     _tasks(opportunities)
     _lead_activities(buyer, rep)
+    _webhook(buyer)
 
 
 def _tasks(opportunities) -> None:
@@ -95,4 +100,32 @@ def _lead_activities(buyer, rep) -> None:
         activity_create(
             actor=buyer,
             data={"kind": "note", "subject": "Asked for a callback next week", "lead_id": fresh.pk},
+        )
+
+
+def _webhook(buyer) -> None:
+    """An endpoint told of won deals, with the log of the demo's wins delivered (one after a
+    retry). Made directly: its made-up host resolves nowhere, which registering would refuse."""
+    endpoint = WebhookEndpoint.objects.create(
+        organization=buyer.organization,
+        created_by=buyer,
+        url="https://hooks.globex.example/leadnexus",
+        description="Globex billing: open an account when a deal is won",
+        secret=f"whsec_{secrets.token_urlsafe(32)}",
+        events=["opportunity.won"],
+    )
+    won = Event.objects.filter(org_id=buyer.organization_id, name="crm.opportunity.won").order_by("pk")
+    now = timezone.now()
+    for attempts, event in enumerate(won, start=1):
+        WebhookDelivery.objects.create(
+            endpoint=endpoint,
+            event=event,
+            event_type="opportunity.won",
+            payload=event_payload(event),
+            status=WebhookDelivery.Status.SUCCEEDED,
+            attempts=attempts,
+            response_code=200,
+            response_excerpt='{"received": true}',
+            last_attempt_at=now,
+            delivered_at=now,
         )

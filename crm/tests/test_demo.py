@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from crm.models import Activity, Contact, Opportunity
+from crm.models import Activity, Contact, Opportunity, WebhookEndpoint
 from leads.models import Lead
 from marketplace import demo as marketplace_demo
 
@@ -30,3 +30,7 @@ def test_the_demo_pipeline_has_every_stage_and_tasks_due(capsys):
     # a lead reached by a logged call is no longer waiting for a first contact
     called = Lead.objects.filter(activities__kind="call").distinct()
     assert called.exists() and not called.filter(first_contacted_at__isnull=True).exists()
+    # a webhook endpoint with the log of the won deals delivered to it
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.events == ["opportunity.won"]
+    assert endpoint.deliveries.filter(status="succeeded").count() == 2
