@@ -30,8 +30,16 @@ from leads.cleaning import LEAD_FIELDS, CleanLead, apply_clean, lead_clean
 from leads.dedupe import DedupeKeys, DuplicateMatch, _judge
 from leads.imports.engine import records_insert
 from leads.imports.lead_spec import LEAD_IMPORT_FIELDS
-from leads.imports.lead_spec import _raw as lead_cells
-from leads.imports.specs import ImportField, ImportSpec, RowCheck, RowResult, StagedRow, spec_register
+from leads.imports.person_spec import person_cells as lead_cells
+from leads.imports.specs import (
+    ImportField,
+    ImportSpec,
+    RowCheck,
+    RowResult,
+    StagedRow,
+    job_counts_text,
+    spec_register,
+)
 from leads.models import ImportJob, ImportRow, Lead
 from leads.scoring import score_lead
 from leads.validation import REASONS
@@ -415,20 +423,12 @@ class ListingImportSpec(ImportSpec):
             .order_by()
         )
         approved, pending = by_status.get("approved", 0), by_status.get("pending", 0)
-        parts = [f"{job.created} new listing{'' if job.created == 1 else 's'}"]
-        if job.created:
-            parts.append(f"{approved} approved automatically, {pending} waiting for review")
-        if job.updated:
-            parts.append(f"{job.updated} updated")
-        if job.duplicates:
-            parts.append(f"{job.duplicates} already listed")
-        if job.invalid:
-            parts.append(f"{job.invalid} rejected")
+        review = (f"{approved} approved automatically, {pending} waiting for review",) if job.created else ()
         notification_send(
             user=actor,
             type=NotificationType.PURCHASE_SALE,
             title=f"Upload of {job.file_name} finished"[:200],
-            message="; ".join(parts) + ".",
+            message=job_counts_text(job, created="new listing", duplicates="already listed", details=review),
             link=reverse("marketplace:upload-detail", args=[job.pk]),
         )
 

@@ -16,7 +16,7 @@ from leadnexus.core.events import publish
 from leadnexus.core.exceptions import NotFound, ValidationFailed
 from leadnexus.core.ids import is_db_id
 from leads.cleaning import lead_clean
-from leads.dedupe import DedupeKeys
+from leads.dedupe import DedupeKeys, DuplicateMatch, duplicates_best
 
 # A contact's fields, and the lead field each is cleaned as.
 FIELDS = {
@@ -47,6 +47,13 @@ def contact_duplicate(*, organization_id: int, keys: DedupeKeys, exclude_id: int
     return None
 
 
+def contact_duplicates_find(*, organization_id: int, keys: list[DedupeKeys]) -> list[DuplicateMatch | None]:
+    """For each set of keys, the organization's live contact of the same person by the rules of
+    `leads.dedupe` (a certain duplicate before a possible one, the oldest first); one query."""
+    contacts = Contact.objects.filter(organization_id=organization_id, deleted_at__isnull=True).order_by("pk")
+    return [best[0] if best else None for best in duplicates_best(candidates=contacts, keys=keys)]
+
+
 def contact_clean(data: dict, *, current: Contact | None = None):
     """The contact fields of `data`, cleaned: (values, dedupe keys, problems)."""
     raw = {FIELDS[name]: data[name] for name in FIELDS if name in data}
@@ -62,7 +69,8 @@ def _assignee(actor: User, assignee_id: int | None) -> User | None:
     return None if assignee_id is None else assignee_get(user=actor, assignee_id=assignee_id)
 
 
-def _save_keys(contact: Contact, keys: DedupeKeys) -> None:
+def contact_keys_set(contact: Contact, keys: DedupeKeys) -> None:
+    """Store the dedupe keys of the contact's person (`contact_clean` gives them)."""
     contact.email_key, contact.phone_key, contact.name_company_key = keys.email, keys.phone, keys.name_company
 
 
@@ -81,7 +89,7 @@ def contact_create(
         duplicate = contact_duplicate(organization_id=actor.organization_id, keys=keys)
         contact = Contact(organization_id=actor.organization_id, created_by=actor, assigned_to=assignee, **values)
         contact.lead_id = lead_id
-        _save_keys(contact, keys)
+        contact_keys_set(contact, keys)
         contact.save()
         publish(
             "crm.contact.created",
@@ -107,7 +115,7 @@ def contact_update(*, actor: User, contact_id: int, data: dict, assigned_to_id=.
         }
         for name, value in values.items():
             setattr(contact, name, value)
-        _save_keys(contact, keys)
+        contact_keys_set(contact, keys)
         if assigned_to_id is not ...:
             assignee = _assignee(actor, assigned_to_id)
             if contact.assigned_to_id != (assignee.pk if assignee else None):

@@ -2,8 +2,11 @@
 
 Ids are 64-bit database integers. A number outside that range names nothing, but handed to
 the database it fails loudly (an overflow, not a miss), so it is turned away at the edge:
-a path id out of range is a 404, a body id a validation error."""
+a path id out of range is a 404, a body or query string id a validation error."""
 
+import django_filters
+from django import forms
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leadnexus.core.exceptions import NotFound
@@ -48,3 +51,15 @@ class IdField(serializers.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(**kwargs)
+
+
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """An id in a list's query string (`?assigned_to=`)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)

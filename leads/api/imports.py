@@ -5,6 +5,9 @@ preview; `POST leads/import/{id}/confirm/` → 202 queued; `GET leads/import/` a
 `leads/import/{id}/` follow jobs; `GET leads/import/{id}/rejected/` downloads the rows not
 imported with a `reason` column; `GET leads/export/?format=csv|xlsx` (+ the list's filters)
 downloads the leads the caller's list shows.
+
+The views serve any kind of import and any list's export: the CRM's contacts subclass them
+with their own `kind`, route names, filters and export (`crm.api.imports`).
 """
 
 from django.urls import path, reverse
@@ -23,8 +26,6 @@ from leads.imports import services
 from leads.imports.export import XLSX_TYPE, leads_export, rejected_response
 from leads.imports.selectors import import_job_get, import_job_list, import_rejected
 from leads.models import ImportJob, Lead
-
-KIND = ImportJob.Kind.LEADS
 
 
 class DownloadNegotiation(BaseContentNegotiation):
@@ -59,7 +60,8 @@ class ImportConfirmInputSerializer(serializers.Serializer):
     duplicate_policy = serializers.ChoiceField(
         choices=ImportJob.DuplicatePolicy.choices,
         required=False,
-        help_text="What a row that duplicates a lead does: skip it (default), update that lead, or create anyway.",
+        help_text="What a row that duplicates an existing record does: skip it (default), update that record, "
+        "or create anyway.",
     )
 
 
@@ -117,9 +119,9 @@ class PreviewRowOutputSerializer(serializers.Serializer):
     values = serializers.DictField(child=serializers.CharField(), help_text="The row's cells by column.")
     problems = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
-        help_text="{field: [messages]} under the current mapping; `duplicate` names a lead or row it repeats.",
+        help_text="{field: [messages]} under the current mapping; `duplicate` names a record or row it repeats.",
     )
-    rejected = serializers.BooleanField(help_text="The row would not be imported (no valid email or phone).")
+    rejected = serializers.BooleanField(help_text="The row would not be imported (its problems say why).")
 
 
 class ImportUploadOutputSerializer(ImportJobOutputSerializer):
@@ -131,25 +133,31 @@ class ImportUploadOutputSerializer(ImportJobOutputSerializer):
 
 class ImportConfirmOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.ChoiceField(
-        choices=ImportJob.Status.choices, help_text="queued: follow it with GET leads/import/{id}."
-    )
+    status = serializers.ChoiceField(choices=ImportJob.Status.choices, help_text="queued: follow it with GET …/{id}.")
 
 
 # --- Views ---------------------------------------------------------------------------
 
 
-class LeadImportListView(GenericAPIView):
+class _ImportView(GenericAPIView):
+    kind = ImportJob.Kind.LEADS
+    rejected_route = "api:lead-import-rejected"
+    queryset = ImportJob.objects.none()  # for the schema; every request is scoped by the selectors
+    filter_backends = []
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "rejected_route": self.rejected_route}
+
+
+class LeadImportListView(_ImportView):
     """Upload a file to import leads, or list past imports."""
 
     serializer_class = ImportJobOutputSerializer
-    queryset = ImportJob.objects.none()  # for the schema; every request is scoped below
-    filter_backends = []
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(summary="Past lead imports, newest first", responses={200: ImportJobOutputSerializer(many=True)})
     def get(self, request):
-        jobs = import_job_list(user=request.user, kind=KIND)
+        jobs = import_job_list(user=request.user, kind=self.kind)
         page = self.paginate_queryset(jobs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -163,27 +171,23 @@ class LeadImportListView(GenericAPIView):
     )
     def post(self, request):
         file = validated(ImportUploadInputSerializer, request)["file"]
-        upload = services.import_upload(actor=request.user, kind=KIND, file=file)
+        upload = services.import_upload(actor=request.user, kind=self.kind, file=file)
         upload.job.preview = upload.preview
-        data = ImportUploadOutputSerializer(upload.job, context={"request": request}).data
+        data = ImportUploadOutputSerializer(upload.job, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_201_CREATED)
 
 
-class LeadImportDetailView(GenericAPIView):
+class LeadImportDetailView(_ImportView):
     serializer_class = ImportJobOutputSerializer
-    queryset = ImportJob.objects.none()
-    filter_backends = []
 
     @extend_schema(summary="One lead import: status, progress and counts")
     def get(self, request, job_id: int):
-        job = import_job_get(user=request.user, kind=KIND, job_id=job_id)
+        job = import_job_get(user=request.user, kind=self.kind, job_id=job_id)
         return Response(self.get_serializer(job).data)
 
 
-class LeadImportConfirmView(GenericAPIView):
+class LeadImportConfirmView(_ImportView):
     serializer_class = ImportConfirmOutputSerializer
-    queryset = ImportJob.objects.none()
-    filter_backends = []
 
     @extend_schema(
         summary="Confirm an uploaded import (optionally correcting the mapping); it runs in the background",
@@ -194,13 +198,11 @@ class LeadImportConfirmView(GenericAPIView):
     )
     def post(self, request, job_id: int):
         options = validated(ImportConfirmInputSerializer, request)
-        job = services.import_confirm(actor=request.user, kind=KIND, job_id=job_id, **options)
+        job = services.import_confirm(actor=request.user, kind=self.kind, job_id=job_id, **options)
         return Response({"id": job.pk, "status": job.status}, status=status.HTTP_202_ACCEPTED)
 
 
-class LeadImportRejectedView(GenericAPIView):
-    queryset = ImportJob.objects.none()
-    filter_backends = []
+class LeadImportRejectedView(_ImportView):
     content_negotiation_class = DownloadNegotiation
 
     @extend_schema(
@@ -208,7 +210,7 @@ class LeadImportRejectedView(GenericAPIView):
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="CSV file")},
     )
     def get(self, request, job_id: int):
-        rejected = import_rejected(user=request.user, kind=KIND, job_id=job_id)
+        rejected = import_rejected(user=request.user, kind=self.kind, job_id=job_id)
         return rejected_response(rejected)
 
 
@@ -218,6 +220,7 @@ class LeadExportView(GenericAPIView):
     filter_backends = [DjangoFilterBackend]
     pagination_class = None
     content_negotiation_class = DownloadNegotiation
+    export = staticmethod(leads_export)
 
     @extend_schema(
         summary="Download the leads your list shows (same filters), as CSV or XLSX",
@@ -235,7 +238,7 @@ class LeadExportView(GenericAPIView):
         },
     )
     def get(self, request):
-        return leads_export(user=request.user, params=request.query_params, format=request.query_params.get("format"))
+        return self.export(user=request.user, params=request.query_params, format=request.query_params.get("format"))
 
 
 api_urlpatterns = [

@@ -2,7 +2,8 @@
 
 An export is exactly the list the user sees: `leads.selectors.lead_list` (the visibility
 rules) filtered by `leads.filters.LeadFilter` with the list's own query parameters. It needs
-`can_export`. CSV is streamed row by row; XLSX is written by openpyxl's write-only mode to
+`can_export`. Other lists (the CRM's contacts) export through `export_response` with their
+own columns. CSV is streamed row by row; XLSX is written by openpyxl's write-only mode to
 an anonymous temporary file, then streamed back. Either way the server never holds the
 whole list in memory.
 
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -75,17 +77,13 @@ _LEAD_COLUMNS: list[tuple[str, Callable[[Lead], object]]] = [
     ("created_at", lambda lead: lead.created_at),
     ("updated_at", lambda lead: lead.updated_at),
 ]
-_NOTES_COLUMN = ("notes", lambda lead: lead.notes)
+_NOTES_COLUMN = ("notes", lambda record: record.notes)
 
 
-def lead_columns(*, include_notes: bool) -> list[tuple[str, Callable[[Lead], object]]]:
-    return [*_LEAD_COLUMNS, _NOTES_COLUMN] if include_notes else list(_LEAD_COLUMNS)
-
-
-def _lead_rows(queryset, columns) -> Iterator[list]:
+def _rows(queryset, columns) -> Iterator[list]:
     yield [name for name, _ in columns]
-    for lead in queryset.iterator(chunk_size=_CHUNK):
-        yield [cell_safe(get(lead)) for _, get in columns]
+    for record in queryset.iterator(chunk_size=_CHUNK):
+        yield [cell_safe(get(record)) for _, get in columns]
 
 
 # --- Files -----------------------------------------------------------------------------
@@ -159,35 +157,65 @@ def rejected_response(rejected):
     return spreadsheet_response(rows(), format="csv", basename=f"{stem}-rejected")
 
 
-# --- Lead exports ------------------------------------------------------------------------
+# --- Exports of a list ---------------------------------------------------------------------
 
 
-def _require_export(user: User) -> None:
+def require_export(user: User, label: str) -> None:
     if not permissions_of(user)["can_export"]:
-        raise PermissionDenied("You do not have permission to export leads.")
+        raise PermissionDenied(f"You do not have permission to export {label}.")
 
 
-def leads_for_export(*, user: User, params) -> object:
-    """The leads the user's list shows for these query parameters (filters, search, ordering)."""
-    _require_export(user)
-    leads = LeadFilter(data=params, queryset=lead_list(user=user), user=user)
-    if not leads.is_valid():
+def list_filtered(filterset) -> QuerySet:
+    """A list filtered by its query parameters; filters that are not valid are a validation error."""
+    if not filterset.is_valid():
         raise ValidationFailed(
             "Some filters are not valid.",
-            details={name: [str(message) for message in messages] for name, messages in leads.errors.items()},
+            details={name: [str(message) for message in messages] for name, messages in filterset.errors.items()},
         )
-    return leads.qs
+    return filterset.qs
 
 
-def leads_export_response(*, user: User, queryset, format: str | None = None, include_notes: bool | None = None):
-    """A download of `queryset` (already scoped to `user`, e.g. a bulk selection) in `format`
-    (default: the user's preference), with notes as their preference says."""
-    _require_export(user)
+def export_response(
+    *,
+    user: User,
+    queryset,
+    columns: list[tuple[str, Callable]],
+    basename: str,
+    title: str,
+    format: str | None = None,
+    include_notes: bool | None = None,
+):
+    """A download of `queryset` (already scoped to `user`) with `columns`, in `format` (default:
+    the user's preference), with a notes column as their preference says."""
+    require_export(user, basename)
     if format and format not in FORMATS:
         raise ValidationFailed("Unknown export format.", details={"format": ["Choose csv or xlsx."]})
     format = export_format_of(user=user, requested=format)
-    columns = lead_columns(include_notes=export_include_notes_of(user=user, requested=include_notes))
-    return spreadsheet_response(_lead_rows(queryset, columns), format=format, basename="leads", title="Leads")
+    if export_include_notes_of(user=user, requested=include_notes):
+        columns = [*columns, _NOTES_COLUMN]
+    return spreadsheet_response(_rows(queryset, columns), format=format, basename=basename, title=title)
+
+
+# --- Lead exports ------------------------------------------------------------------------
+
+
+def leads_for_export(*, user: User, params) -> QuerySet[Lead]:
+    """The leads the user's list shows for these query parameters (filters, search, ordering)."""
+    require_export(user, "leads")
+    return list_filtered(LeadFilter(data=params, queryset=lead_list(user=user), user=user))
+
+
+def leads_export_response(*, user: User, queryset, format: str | None = None, include_notes: bool | None = None):
+    """A download of `queryset` (already scoped to `user`, e.g. a bulk selection)."""
+    return export_response(
+        user=user,
+        queryset=queryset,
+        columns=_LEAD_COLUMNS,
+        basename="leads",
+        title="Leads",
+        format=format,
+        include_notes=include_notes,
+    )
 
 
 def leads_export(*, user: User, params, format: str | None = None):

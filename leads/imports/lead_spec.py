@@ -22,11 +22,11 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.policy import permissions_of
 from leads.cleaning import CleanLead, apply_clean, lead_clean
-from leads.dedupe import DedupeKeys, DuplicateMatch, _judge, duplicates_find_many
+from leads.dedupe import DedupeKeys, DuplicateMatch, duplicates_find_many
 from leads.imports.engine import records_insert
-from leads.imports.specs import ImportField, ImportSpec, RowCheck, RowResult, StagedRow, spec_register
+from leads.imports.person_spec import KEY_FIELDS, PersonImportSpec, person_cells
+from leads.imports.specs import ImportField, StagedRow, spec_register
 from leads.models import ImportJob, ImportRow, Lead
 from leads.scoring import score_lead
 from leads.selectors import lead_scope
@@ -37,7 +37,6 @@ from notifications.models import NotificationType
 from notifications.services import notification_send
 
 Outcome = ImportRow.Outcome
-Policy = ImportJob.DuplicatePolicy
 
 # fmt: off
 LEAD_IMPORT_FIELDS = (
@@ -88,16 +87,7 @@ LEAD_IMPORT_FIELDS = (
 # fmt: on
 # Fields whose row values overwrite an existing lead's under the "update" policy.
 _UPDATE_FIELDS = [f.name for f in LEAD_IMPORT_FIELDS if f.name != "full_name"]
-_WRITTEN_FIELDS = [
-    *_UPDATE_FIELDS,
-    "validation_status",
-    "validation_reasons",
-    "email_key",
-    "phone_key",
-    "name_company_key",
-    "updated_at",
-]
-_ON = {"email": "email", "phone": "phone", "name_company": "name and company"}
+_WRITTEN_FIELDS = [*_UPDATE_FIELDS, "validation_status", "validation_reasons", *KEY_FIELDS, "updated_at"]
 
 
 @dataclass
@@ -107,19 +97,13 @@ class _Row:
     clean: CleanLead
     rejection: str  # why the row cannot be imported ("" when it can)
 
+    @property
+    def keys(self) -> DedupeKeys:
+        return self.clean.keys
 
-def _raw(values: dict[str, str]) -> dict[str, str]:
-    """The row's values as `lead_clean` takes them: a full name split into first and last
-    ("Ada Lovelace", or "Lovelace, Ada") unless the file has those columns too."""
-    raw = dict(values)
-    full = raw.pop("full_name", "").strip()
-    if full and not (raw.get("first_name") or raw.get("last_name")):
-        if "," in full:
-            last, _, first = full.partition(",")
-        else:
-            first, _, last = full.partition(" ")
-        raw["first_name"], raw["last_name"] = first.strip(), last.strip()
-    return raw
+    @property
+    def problems(self) -> dict[str, list[str]]:
+        return self.clean.problems
 
 
 def _rejection(clean: CleanLead) -> str:
@@ -134,7 +118,7 @@ def _prepare(rows: list[StagedRow]) -> list[_Row]:
     cache: dict[tuple, CleanLead] = {}
     prepared = []
     for staged in rows:
-        raw = _raw(staged.values)
+        raw = person_cells(staged.values)
         signature = tuple(sorted(raw.items()))
         clean = cache.get(signature)
         if clean is None:
@@ -143,203 +127,38 @@ def _prepare(rows: list[StagedRow]) -> list[_Row]:
     return prepared
 
 
-class _InFile:
-    """The leads this batch has written so far, by dedupe key, judged by the same rule as the
-    database look-up (`leads.dedupe`)."""
-
-    def __init__(self):
-        self.by_key: dict[tuple[str, str], tuple[Lead, int]] = {}
-
-    def add(self, lead: Lead, row_no: int) -> None:
-        for on, value in (("email", lead.email_key), ("phone", lead.phone_key), ("name", lead.name_company_key)):
-            if value:
-                self.by_key.setdefault((on, value), (lead, row_no))
-
-    def find(self, keys: DedupeKeys) -> tuple[Lead, int, DuplicateMatch] | None:
-        best = None
-        for on, value in (("email", keys.email), ("phone", keys.phone), ("name", keys.name_company)):
-            entry = self.by_key.get((on, value)) if value else None
-            if entry is None:
-                continue
-            match = _judge(keys, entry[0])
-            if match is not None and (best is None or (match.certain and not best[2].certain)):
-                best = (*entry, match)
-        return best
-
-
-def _lead_label(match: DuplicateMatch) -> str:
-    return f"deleted lead {match.lead_id}" if match.deleted else f"lead {match.lead_id}"
-
-
-@dataclass(frozen=True)
-class _Twin:
-    """A lead the row resembles: one in the database (`match`), or one an earlier row of the
-    file wrote (`lead`, saved or not yet, and that `row_no`)."""
-
-    match: DuplicateMatch | None
-    lead: Lead | None
-    row_no: int | None
-    certain: bool
-    on: str
-
-    @classmethod
-    def of(cls, match: DuplicateMatch | None, earlier) -> "_Twin | None":
-        """The closest: a certain duplicate before a possible one, the database before the file."""
-        if match is not None and match.certain:
-            return cls(match, None, None, True, match.on)
-        if earlier is not None and earlier[2].certain:
-            return cls(None, earlier[0], earlier[1], True, earlier[2].on)
-        if match is not None:
-            return cls(match, None, None, False, match.on)
-        if earlier is not None:
-            return cls(None, earlier[0], earlier[1], False, earlier[2].on)
-        return None
-
-    @property
-    def where(self) -> str:
-        return _lead_label(self.match) if self.match is not None else f"row {self.row_no}"
-
-    def describe(self, verb: str | None = None) -> str:
-        """What the row is to its twin: 'Duplicate of lead 12 (same email).', 'Possible duplicate
-        of row 3 (same name and company).', or with a verb 'Updated lead 12 (same email).'"""
-        if verb:
-            return f"{verb} {self.where} (same {_ON[self.on]})."
-        kind = "Duplicate" if self.certain else "Possible duplicate"
-        return f"{kind} of {self.where} (same {_ON[self.on]})."
-
-
-class LeadImportSpec(ImportSpec):
+class LeadImportSpec(PersonImportSpec):
     kind = ImportJob.Kind.LEADS
     label = "leads"
     event_prefix = "leads.import"
+    noun = "lead"
     fields = LEAD_IMPORT_FIELDS
     required_any = ("email", "phone")
     import_permission = "can_add_leads"
     update_permission = "can_edit_leads"
 
-    # --- Preview -----------------------------------------------------------------------
-
-    def check_rows(self, *, job: ImportJob, rows: list[StagedRow]) -> list[RowCheck]:
-        prepared = _prepare(rows)
-        matches = duplicates_find_many(organization_id=job.organization_id, keys=[row.clean.keys for row in prepared])
-        in_file = _InFile()
-        checks = []
-        for row, match in zip(prepared, matches, strict=True):
-            problems = {name: list(messages) for name, messages in row.clean.problems.items()}
-            if row.rejection:
-                problems.setdefault("email", []).append(row.rejection)
-                checks.append(RowCheck(problems=problems, rejected=True))
-                continue
-            twin = _Twin.of(match, in_file.find(row.clean.keys))
-            if twin is not None:
-                problems["duplicate"] = [twin.describe()]
-            lead = Lead()
-            apply_clean(lead, row.clean)
-            in_file.add(lead, row.staged.row_no)
-            checks.append(RowCheck(problems=problems, rejected=False))
-        return checks
-
-    # --- Writing a batch ---------------------------------------------------------------
-
     def prepare(self, *, job: ImportJob, rows: list[StagedRow]) -> list[_Row]:
         return _prepare(rows)
 
-    def write_batch(
-        self, *, job: ImportJob, actor: User | None, rows: list[StagedRow], prepared: list[_Row]
-    ) -> list[RowResult]:
-        policy = job.duplicate_policy
-        importable = [row for row in prepared if not row.rejection]
-        found = duplicates_find_many(organization_id=job.organization_id, keys=[row.clean.keys for row in importable])
-        matches = {id(row): match for row, match in zip(importable, found, strict=True)}
-        editable = self._editable(actor, [m.lead_id for m in found if m and m.certain and not m.deleted], policy)
+    def duplicates_find(self, *, job: ImportJob, keys: list[DedupeKeys]) -> list[DuplicateMatch | None]:
+        # Deleted leads included: a skipped row offers restoring its lead.
+        return duplicates_find_many(organization_id=job.organization_id, keys=keys)
 
-        in_file = _InFile()
-        results: list[RowResult] = []
-        targets: list[Lead | None] = []  # the lead each result names, saved or not yet
-        new_leads: list[Lead] = []
-        changed: dict[int, Lead] = {}
-        for row in prepared:
-            problems = row.clean.problems
-            if row.rejection:
-                results.append(RowResult(Outcome.INVALID, message=row.rejection, problems=problems))
-                targets.append(None)
-                continue
-            twin = _Twin.of(matches[id(row)], in_file.find(row.clean.keys))
-            if twin is not None and twin.certain and policy != Policy.CREATE:
-                target = self._update_target(twin, policy, editable)
-                if target is None:
-                    results.append(RowResult(Outcome.DUPLICATE, message=self._skipped(twin, policy),
-                                             object_id=twin.match.lead_id if twin.match else None,
-                                             problems=problems))  # fmt: skip
-                    targets.append(twin.lead)
-                    continue
-                self._update(target, row)
-                if target.pk:
-                    changed[target.pk] = target
-                in_file.add(target, row.staged.row_no)
-                results.append(RowResult(Outcome.UPDATED, message=twin.describe("Updated"), problems=problems))
-                targets.append(target)
-                continue
-            lead = Lead(
-                organization_id=job.organization_id,
-                created_by_id=actor.pk if actor is not None else None,
-                source=Lead.Source.IMPORT,
-            )
-            apply_clean(lead, row.clean)
-            new_leads.append(lead)
-            in_file.add(lead, row.staged.row_no)
-            results.append(RowResult(Outcome.CREATED, message=twin.describe() if twin else "", problems=problems))
-            targets.append(lead)
+    def visible(self, actor: User):
+        return lead_scope(user=actor)
 
-        for lead, assignee in zip(
-            new_leads,
-            assignees_pick(organization_id=job.organization_id, source=Lead.Source.IMPORT, count=len(new_leads)),
-            strict=True,
-        ):
-            lead.assigned_to = assignee
-        now = timezone.now()
-        for lead in new_leads:  # scored here, in the batch: no second pass over every new lead
-            lead.score, lead.score_breakdown = score_lead(lead, now=now)
-        records_insert(new_leads)
-        if changed:
-            Lead.objects.bulk_update(list(changed.values()), _WRITTEN_FIELDS)
-        for result, target in zip(results, targets, strict=True):
-            if target is not None and result.object_id is None:
-                result.object_id = target.pk
-        if changed:
-            # Updated leads are rescored by the worker, which tells owners of leads turning hot.
-            lead_score_later(list(changed))
-        return results
+    def record_new(self, *, job: ImportJob, actor: User | None, row: _Row) -> Lead:
+        lead = Lead(
+            organization_id=job.organization_id,
+            created_by_id=actor.pk if actor is not None else None,
+            source=Lead.Source.IMPORT,
+        )
+        apply_clean(lead, row.clean)
+        return lead
 
-    @staticmethod
-    def _update_target(twin: _Twin, policy: str, editable: dict[int, Lead]) -> Lead | None:
-        """The lead the row updates: under the update policy, a live lead the importer may
-        edit, or one an earlier row wrote; None: the row is skipped as a duplicate."""
-        if policy != Policy.UPDATE:
-            return None
-        if twin.match is not None:
-            return None if twin.match.deleted else editable.get(twin.match.lead_id)
-        return twin.lead
-
-    @staticmethod
-    def _skipped(twin: _Twin, policy: str) -> str:
-        if twin.match is not None and twin.match.deleted:
-            return twin.describe() + " Restore that lead instead of importing it again."
-        if policy == Policy.UPDATE and twin.match is not None:
-            return twin.describe() + " It is not a lead you can edit, so it was not updated."
-        return twin.describe()
-
-    def _editable(self, actor: User | None, lead_ids: list[int], policy: str) -> dict[int, Lead]:
-        """The duplicates the importer may update: leads they can see (a rep: their own)."""
-        if policy != Policy.UPDATE or not lead_ids or actor is None:
-            return {}
-        flags = permissions_of(actor)
-        if not (flags["can_view_leads"] and flags["can_edit_leads"]):
-            return {}
-        return {lead.pk: lead for lead in lead_scope(user=actor).filter(pk__in=set(lead_ids))}
-
-    def _update(self, lead: Lead, row: _Row) -> None:
-        """Overwrite with the row's non-empty values, except contact cells the row got wrong."""
+    def record_update(self, lead: Lead, row: _Row) -> dict:
+        """Overwrite with the row's non-empty values, except contact cells the row got wrong
+        (updated leads are rescored by `records_save`, so no changes are kept)."""
         check = row.clean.check
         wrong = {
             "email": not check.email_ok,
@@ -349,6 +168,27 @@ class LeadImportSpec(ImportSpec):
         given = {name: value for name, value in row.raw.items() if str(value).strip() and not wrong.get(name)}
         apply_clean(lead, lead_clean(given, current=lead))
         lead.updated_at = timezone.now()  # bulk_update leaves auto_now fields alone
+        return {}
+
+    def records_save(
+        self, *, job: ImportJob, actor: User | None, created: list[Lead], updated: list[tuple[Lead, dict]]
+    ) -> None:
+        """New leads assigned by the organization's rules and scored, in the batch; updated
+        leads rescored by the worker, which tells owners of leads turning hot."""
+        for lead, assignee in zip(
+            created,
+            assignees_pick(organization_id=job.organization_id, source=Lead.Source.IMPORT, count=len(created)),
+            strict=True,
+        ):
+            lead.assigned_to = assignee
+        now = timezone.now()
+        for lead in created:  # scored here, in the batch: no second pass over every new lead
+            lead.score, lead.score_breakdown = score_lead(lead, now=now)
+        records_insert(created)
+        if updated:
+            leads = [lead for lead, _ in updated]
+            Lead.objects.bulk_update(leads, _WRITTEN_FIELDS)
+            lead_score_later([lead.pk for lead in leads])
 
     # --- After the last batch ----------------------------------------------------------
 

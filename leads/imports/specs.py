@@ -91,6 +91,19 @@ class ImportSpec:
         return (ImportRow.Outcome.INVALID, ImportRow.Outcome.DUPLICATE)
 
 
+def job_counts_text(job: ImportJob, *, created: str, duplicates: str, details: tuple[str, ...] = ()) -> str:
+    """A finished job's counts in words, for the note to its uploader: "3 new contacts; 1
+    updated; 2 rejected." (`created` is the singular noun, `details` follow its count)."""
+    parts = [f"{job.created} {created}{'' if job.created == 1 else 's'}", *details]
+    if job.updated:
+        parts.append(f"{job.updated} updated")
+    if job.duplicates:
+        parts.append(f"{job.duplicates} {duplicates}")
+    if job.invalid:
+        parts.append(f"{job.invalid} rejected")
+    return "; ".join(parts) + "."
+
+
 _registry: dict[str, ImportSpec] = {}
 
 

@@ -50,12 +50,11 @@ class ImportMappingForm(forms.Form):
     """One choice per column of the file (which field it feeds, or none), and the duplicate policy."""
 
     mapped_as = "Imported as"  # heads the column of those choices on the preview
+    # Another kind of import says what its duplicates are (`policy_help`: each policy's effect).
+    duplicate_label = "When a row duplicates an existing lead"
+    policy_help = POLICY_HELP
 
-    duplicate_policy = forms.ChoiceField(
-        choices=ImportJob.DuplicatePolicy.choices,
-        widget=forms.RadioSelect,
-        label="When a row duplicates an existing lead",
-    )
+    duplicate_policy = forms.ChoiceField(choices=ImportJob.DuplicatePolicy.choices, widget=forms.RadioSelect)
 
     def __init__(self, *args, job: ImportJob, **kwargs):
         kwargs.setdefault("initial", {})
@@ -68,8 +67,9 @@ class ImportMappingForm(forms.Form):
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 choices=choices, required=False, label=column, initial=job.mapping.get(column) or ""
             )
+        self.fields["duplicate_policy"].label = self.duplicate_label
         self.fields["duplicate_policy"].choices = [
-            (value, f"{label}: {POLICY_HELP[value]}") for value, label in ImportJob.DuplicatePolicy.choices
+            (value, f"{label}: {self.policy_help[value]}") for value, label in ImportJob.DuplicatePolicy.choices
         ]
 
     def column_fields(self):
@@ -256,10 +256,13 @@ class ImportHistoryView(ImportPageMixin, PreferredPageSizeMixin, ListView):
 
 class LeadExportView(LoginRequiredMixin, View):
     """The lead list as a file, with the list page's own query parameters (filters, search,
-    ordering) and `?format=csv|xlsx` (default: the user's preference)."""
+    ordering) and `?format=csv|xlsx` (default: the user's preference). Another list subclasses
+    it with its own `export`."""
+
+    export = staticmethod(leads_export)
 
     def get(self, request):
-        return leads_export(user=request.user, params=request.GET, format=request.GET.get("format") or None)
+        return self.export(user=request.user, params=request.GET, format=request.GET.get("format") or None)
 
 
 urlpatterns = [
