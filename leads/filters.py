@@ -30,7 +30,7 @@ class LeadFilter(django_filters.FilterSet):
     validation_status = django_filters.MultipleChoiceFilter(choices=Lead.ValidationStatus.choices)
     customer_category = django_filters.MultipleChoiceFilter(choices=Lead.CustomerCategory.choices)
     assigned_to = django_filters.NumberFilter(field_name="assigned_to_id")
-    unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull")
+    unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull", label="Unassigned only")
     score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
     score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte")
     industry = django_filters.CharFilter(lookup_expr="icontains")

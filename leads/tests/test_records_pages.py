@@ -69,6 +69,21 @@ def test_list_filters_by_the_query_string(client_, user):
     assert _listed(client_.get(LIST, {"status": "new", "industry": "retail"})) == [new.pk]
 
 
+def test_list_filter_form_offers_every_choice_and_ticks_for_the_yes_no_filters(client_, user):
+    mine = LeadFactory(organization=user.organization, assigned_to=user)
+    nobodys = LeadFactory(organization=user.organization, assigned_to=None)
+
+    page = client_.get(LIST).content.decode()
+    assert all(f'name="status" value="{status}"' in page for status in Lead.Status.values)
+    assert 'type="checkbox" name="unassigned" value="true"' in page
+    # ticked, the filter applies; unticked (absent), it is off rather than "assigned only"
+    ticked = client_.get(LIST, {"unassigned": "true"})
+    assert _listed(ticked) == [nobodys.pk] and 'name="unassigned" value="true" id="id_unassigned" checked' in (
+        ticked.content.decode()
+    )
+    assert sorted(_listed(client_.get(LIST))) == sorted([mine.pk, nobodys.pk])
+
+
 def test_list_sorts_by_a_column_and_offers_the_reverse(client_, user):
     low = LeadFactory(organization=user.organization, score=10)
     high = LeadFactory(organization=user.organization, score=90)

@@ -101,6 +101,17 @@ def _stable(queryset):
 # --- Forms (shape only) -----------------------------------------------------------------------
 
 
+class TickedOnly(forms.CheckboxInput):
+    """A yes/no filter as a tick sending `true`: ticked filters, unticked leaves the filter
+    off (not "no")."""
+
+    def __init__(self):
+        super().__init__(attrs={"value": "true"})
+
+    def value_from_datadict(self, data, files, name):
+        return True if super().value_from_datadict(data, files, name) else None
+
+
 class MemberChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, member):
         return member.full_name or member.email
@@ -278,7 +289,7 @@ class LeadListView(LoginRequiredMixin, PreferredPageSizeMixin, ListView):
             choices=[("", "Anyone"), *((m.pk, m.full_name or m.email) for m in members)]
         )
         for name in CHOICE_FILTERS:
-            fields[name].widget = forms.CheckboxSelectMultiple()
+            fields[name].widget = forms.CheckboxSelectMultiple(choices=fields[name].choices)
         # Vendor inventory never shows here, so "listing" is no use as a filter.
         fields["source"].choices = [
             (value, "API" if value == Lead.Source.API else label)
@@ -295,6 +306,8 @@ class LeadListView(LoginRequiredMixin, PreferredPageSizeMixin, ListView):
             fields[name].widget = forms.DateInput(attrs={"type": "date"})
         for name in ("score_min", "score_max"):
             fields[name].widget = forms.NumberInput(attrs={"min": 0, "max": 100})
+        for name in ("unassigned", "awaiting_first_contact"):
+            fields[name].widget = TickedOnly()
         for name, label in FILTER_LABELS.items():
             fields[name].label = label
 
