@@ -1,10 +1,22 @@
-"""Staff admin for the CRM: contacts, opportunities, activities and outbound webhooks,
-read-only (the members of each organization change them through the pages and the API, which
-record who did). Staff may turn off a webhook endpoint; its owners are told."""
+"""Staff admin for the CRM: contacts, opportunities, activities, email campaigns (their steps,
+recipients, messages and the suppressed addresses) and outbound webhooks, read-only (the
+members of each organization change them through the pages and the API, which record who
+did). Staff may turn off a webhook endpoint; its owners are told."""
 
 from django.contrib import admin, messages
 
-from crm.models import Activity, Contact, Opportunity, WebhookDelivery, WebhookEndpoint
+from crm.models import (
+    Activity,
+    Campaign,
+    CampaignMessage,
+    CampaignRecipient,
+    CampaignStep,
+    Contact,
+    EmailSuppression,
+    Opportunity,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from crm.services.webhooks import webhook_endpoint_disable
 from leadnexus.core.admin import ReadOnlyAdmin
 
@@ -66,3 +78,52 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_select_related = ["endpoint"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+
+class CampaignStepInline(admin.StackedInline):
+    model = CampaignStep
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in CampaignStep._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ReadOnlyAdmin):
+    list_display = ["name", "organization", "status", "audience_kind", "ab_test", "ab_winner", "started_at"]
+    list_filter = ["status", "audience_kind", "ab_test", "created_at"]
+    search_fields = ["name", "organization__name"]
+    list_select_related = ["organization"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Campaign._meta.fields]
+    inlines = [CampaignStepInline]
+
+
+@admin.register(CampaignRecipient)
+class CampaignRecipientAdmin(ReadOnlyAdmin):
+    list_display = ["email", "campaign", "status", "variant", "in_sample", "sent_at", "opened_at", "clicked_at"]
+    list_filter = ["status", "variant", "in_sample"]
+    search_fields = ["email", "campaign__name"]
+    list_select_related = ["campaign"]
+    readonly_fields = [f.name for f in CampaignRecipient._meta.fields]
+
+
+@admin.register(CampaignMessage)
+class CampaignMessageAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "step", "variant", "status", "sent_at", "opened_at", "clicked_at"]
+    list_filter = ["status", "variant"]
+    search_fields = ["recipient__email", "step__campaign__name"]
+    list_select_related = ["step", "recipient"]
+    readonly_fields = [f.name for f in CampaignMessage._meta.fields]
+
+
+@admin.register(EmailSuppression)
+class EmailSuppressionAdmin(ReadOnlyAdmin):
+    list_display = ["email", "organization", "reason", "campaign", "created_at"]
+    list_filter = ["reason", "created_at"]
+    search_fields = ["email", "organization__name"]
+    list_select_related = ["organization", "campaign"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in EmailSuppression._meta.fields]

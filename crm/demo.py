@@ -1,8 +1,9 @@
 """Demo CRM for `manage.py seed_demo`: the buyer's converted leads as contacts with
 opportunities across the pipeline (some won, some lost, closes spread over the coming
 months for the forecast), calls and notes on leads, tasks overdue, due today and upcoming,
-and a webhook endpoint with its delivery log. Made through the services, so events and
-timelines are real. Safe to run again."""
+a webhook endpoint with its delivery log, and a campaign sent last week whose A/B test
+picked a winner. Made through the services, so events and timelines are real. Safe to run
+again."""
 
 import random
 import secrets
@@ -12,8 +13,18 @@ from decimal import Decimal
 from django.utils import timezone
 
 from crm.api.webhook_payloads import event_payload
-from crm.models import Opportunity, WebhookDelivery, WebhookEndpoint
+from crm.models import (
+    Campaign,
+    CampaignMessage,
+    CampaignRecipient,
+    EmailSuppression,
+    Opportunity,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from crm.services.activities import activity_create
+from crm.services.campaign_sending import campaign_advance
+from crm.services.campaigns import campaign_create, campaign_start
 from crm.services.conversion import lead_convert
 from crm.services.opportunities import opportunity_move
 from leadnexus.core.models import Event
@@ -73,6 +84,7 @@ def seed(state: dict) -> None:
     _tasks(opportunities)
     _lead_activities(buyer, rep)
     _webhook(buyer)
+    _campaign(buyer)
 
 
 def _tasks(opportunities) -> None:
@@ -129,3 +141,82 @@ def _webhook(buyer) -> None:
             last_attempt_at=now,
             delivered_at=now,
         )
+
+
+def _campaign(buyer) -> None:
+    """A campaign to the contacted leads, started five days ago: an A/B test of two subjects
+    on 40% of them (B opened more and went to the rest after four hours), then a follow-up
+    three days later to those who did not open. The beat job's own steps, run at those
+    times; the mail service's part (delivery, opens, clicks, a bounce, an unsubscribe) is
+    written in, so seeding sends no email."""
+    audience = Lead.objects.filter(organization=buyer.organization, status=Lead.Status.CONTACTED).order_by("pk")
+    for lead, reason in zip(audience.exclude(email=""), ["unsubscribed", "unsubscribed", "bounced"], strict=False):
+        EmailSuppression.objects.create(organization=buyer.organization, email=lead.email.lower(), reason=reason)
+    campaign = campaign_create(
+        actor=buyer,
+        data={
+            "name": "Winter pricing for contacted leads",
+            "audience_kind": Campaign.AudienceKind.LEADS,
+            "audience_filter": {"status": Lead.Status.CONTACTED},
+            "ab_test": True,
+            "ab_metric": Campaign.AbMetric.OPEN,
+            "ab_sample_percent": 40,
+            "ab_wait_hours": 4,
+            "steps": [
+                {
+                    "subject": "{{ first_name }}, our winter pricing",
+                    "subject_b": "{{ company }}: 20% off until January",
+                    "body": "Hi {{ first_name }},\n\nOur winter plans are out: https://globex.example/winter",
+                },
+                {
+                    "subject": "Last week for winter pricing",
+                    "body": "Hi {{ first_name }},\n\nThe offer ends on Friday: https://globex.example/winter",
+                    "delay_days": 3,
+                    "condition": "not_opened",
+                },
+            ],
+        },
+    )
+    started = timezone.now() - timedelta(days=5)
+    locked = Campaign.objects.select_for_update().select_related("organization").get(pk=campaign.pk)
+    locked.sent_by = buyer
+    campaign_start(locked, now=started)
+    # Of every 20 emails of each variant: how many are opened (a third of those clicked).
+    opens = {Campaign.Variant.A: 5, Campaign.Variant.B: 9}
+    _delivered(campaign, at=started, opens=opens)
+    for hours in (5, 6, 24 * 3 + 6, 24 * 3 + 7):  # A/B decided; step 1 done; step 2 made; done
+        campaign_advance(campaign_id=campaign.pk, now=started + timedelta(hours=hours))
+        _delivered(campaign, at=started + timedelta(hours=hours), opens=opens)
+
+
+def _delivered(campaign: Campaign, *, at, opens: dict) -> None:
+    """The campaign's pending messages as the mail service would have left them by `at`:
+    sent, some opened (`opens` in 20 of each variant) and clicked, one in 30 bounced, one in
+    40 unsubscribed."""
+    R = CampaignRecipient.Status
+    pending = CampaignMessage.objects.filter(step__campaign=campaign, status=CampaignMessage.Status.PENDING)
+    seen = dict.fromkeys(Campaign.Variant.values, 0)
+    for message in pending.select_related("recipient").order_by("pk"):
+        count = seen[message.variant] = seen[message.variant] + 1
+        sent_at = at + timedelta(minutes=count // 10)
+        message.status, message.sent_at = CampaignMessage.Status.SENT, sent_at
+        recipient = message.recipient
+        recipient.status, recipient.sent_at = R.SENT, recipient.sent_at or sent_at
+        if count % 30 == 0:
+            recipient.status, recipient.bounced_at = R.BOUNCED, sent_at
+        elif count % 20 < opens[message.variant]:
+            message.opened_at = recipient.opened_at = sent_at + timedelta(minutes=5 + count % 170)
+            recipient.status = R.OPENED
+            if count % 20 < opens[message.variant] // 3:
+                message.clicked_at = recipient.clicked_at = message.opened_at + timedelta(minutes=1)
+                recipient.status = R.CLICKED
+            elif count % 40 == opens[message.variant] - 1:
+                recipient.status, recipient.unsubscribed_at = R.UNSUBSCRIBED, message.opened_at
+        message.save(update_fields=["status", "sent_at", "opened_at", "clicked_at"])
+        recipient.save()
+        if recipient.status in (R.BOUNCED, R.UNSUBSCRIBED):
+            EmailSuppression.objects.get_or_create(
+                organization_id=campaign.organization_id,
+                email=recipient.email,
+                defaults={"reason": recipient.status, "campaign": campaign},
+            )

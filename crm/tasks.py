@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from crm.services.activities import activities_remind
+from crm.services.campaign_sending import campaign_send, campaigns_advance
 from crm.services.webhooks import webhook_deliver, webhook_deliveries_retry
 
 
@@ -23,3 +24,16 @@ def webhook_deliver_task(*, delivery_id: int, attempt: int) -> bool:
 def webhook_deliveries_retry_task() -> int:
     """Celery beat, every 30 seconds: the webhook deliveries due another attempt."""
     return webhook_deliveries_retry()
+
+
+@shared_task(name="crm.tasks.campaign_send")
+def campaign_send_task(*, campaign_id: int) -> int:
+    """Send a campaign's pending messages, batch by batch; safe to run twice at once."""
+    return campaign_send(campaign_id=campaign_id)
+
+
+@shared_task(name="crm.tasks.campaigns_advance")
+def campaigns_advance_task() -> int:
+    """Celery beat, every minute: scheduled campaigns due, sending left unfinished, A/B
+    decisions and follow-up steps."""
+    return campaigns_advance()

@@ -215,6 +215,11 @@ SPECTACULAR_SETTINGS = {
         "OpportunityOpenStageEnum": "crm.pipeline.OPEN_STAGE_CHOICES",
         "ActivityKindEnum": "crm.models.Activity.Kind",
         "WebhookDeliveryStatusEnum": "crm.models.WebhookDelivery.Status",
+        "CampaignStatusEnum": "crm.models.Campaign.Status",
+        "CampaignStepStatusEnum": "crm.models.CampaignStep.Status",
+        "CampaignVariantEnum": "crm.models.Campaign.Variant",
+        "CampaignAbMetricEnum": "crm.models.Campaign.AbMetric",
+        "RecipientStatusEnum": "crm.models.CampaignRecipient.Status",
         "WebhookEventEnum": "crm.webhook_events.EVENT_CHOICES",
         "LedgerTransactionKindEnum": "marketplace.models.LedgerTransaction.Kind",
     },
@@ -283,6 +288,7 @@ CELERY_BEAT_SCHEDULE = {
     "earnings-release": {"task": "marketplace.tasks.earnings_release", "schedule": 3600.0},
     "activities-remind": {"task": "crm.tasks.activities_remind", "schedule": 300.0},
     "webhooks-retry": {"task": "crm.tasks.webhook_deliveries_retry", "schedule": 30.0},
+    "campaigns-advance": {"task": "crm.tasks.campaigns_advance", "schedule": 60.0},
 }
 OUTBOX_RESEND_AFTER = timedelta(seconds=env.int("OUTBOX_RESEND_AFTER_SECONDS", default=120))
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -338,6 +344,15 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", defau
 # Webhook URLs resolving to private, loopback or link-local addresses are refused unless their
 # host, address or network (CIDR) is listed here.
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+# Email campaigns: messages per sending batch (one transaction each), campaign emails an
+# organization may send per day (its own time zone's day), the sender's address (the
+# organization's name is shown with it), and the mail service's signed bounce reports: the
+# signing secret (unset: derived from SECRET_KEY) and their maximum age in seconds.
+CAMPAIGN_BATCH_SIZE = env.int("CAMPAIGN_BATCH_SIZE", default=200)
+CAMPAIGN_DAILY_CAP = env.int("CAMPAIGN_DAILY_CAP", default=2000)
+CAMPAIGN_FROM_EMAIL = env("CAMPAIGN_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
+CAMPAIGN_BOUNCE_SECRET = env("CAMPAIGN_BOUNCE_SECRET", default="")
+CAMPAIGN_BOUNCE_TOLERANCE = env.int("CAMPAIGN_BOUNCE_TOLERANCE", default=300)
 
 # --- Payments ----------------------------------------------------------------------------
 # "mock": a local card processor (marketplace.payments.mock) with the test cards of the API

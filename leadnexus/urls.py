@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.urls import api_urlpatterns as accounts_api
 from crm.urls import api_urlpatterns as crm_api
+from crm.views.tracking import tracking_urlpatterns as campaign_tracking
 from leads.urls import api_urlpatterns as leads_api
 from leads.views.forms import public_urlpatterns as capture_form_pages
 from marketplace.urls import api_urlpatterns as marketplace_api
@@ -40,6 +41,8 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     path("marketplace/", include("marketplace.urls")),
     path("f/", include((capture_form_pages, "capture"))),
+    # The links in campaign emails: open pixel, click redirects, unsubscribe.
+    path("", include((campaign_tracking, "track"))),
 ]
 
 handler400 = "leadnexus.core.errors.bad_request"

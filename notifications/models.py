@@ -13,9 +13,11 @@ class EmailMessage(models.Model):
 
     to = models.EmailField(max_length=254)
     template = models.CharField(max_length=100, help_text="The template the email was rendered from.")
+    from_email = models.CharField(max_length=320, blank=True, help_text="Blank: DEFAULT_FROM_EMAIL.")
     subject = models.CharField(max_length=255)
     text = models.TextField()
     html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True, help_text="Extra headers, e.g. List-Unsubscribe.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

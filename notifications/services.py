@@ -10,6 +10,7 @@ from django.utils import timezone
 from leadnexus.core import outbox
 from leadnexus.core.events import publish
 from leadnexus.core.exceptions import ValidationFailed
+from notifications.events import EMAIL_FAILED
 from notifications.exceptions import EmailDeliveryError
 from notifications.models import EmailAttempt, EmailMessage, Notification, NotificationSettings, NotificationType
 from notifications.selectors import (
@@ -28,13 +29,35 @@ def email_queue(*, to: str, template: str, context: dict) -> EmailMessage:
     """Render `templates/emails/<template>{_subject.txt,.txt,.html}` into the outbox; a
     Celery task sends it once the caller's transaction commits."""
     context = {"site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+    return email_queue_rendered(
+        to=to,
+        template=template,
+        subject=render_to_string(f"emails/{template}_subject.txt", context),
+        text=render_to_string(f"emails/{template}.txt", context),
+        html=render_to_string(f"emails/{template}.html", context),
+    )
+
+
+def email_queue_rendered(
+    *,
+    to: str,
+    template: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    from_email: str = "",
+    headers: dict[str, str] | None = None,
+) -> EmailMessage:
+    """Put an email its caller rendered into the outbox (`template` names its kind in the
+    log), with extra headers; sent like `email_queue`'s once the transaction commits."""
     email = EmailMessage.objects.create(
         to=to,
         template=template,
-        subject=subject[:255],
-        text=render_to_string(f"emails/{template}.txt", context),
-        html=render_to_string(f"emails/{template}.html", context),
+        from_email=from_email,
+        subject=" ".join(subject.split())[:255],
+        text=text,
+        html=html,
+        headers=headers or {},
     )
     outbox.enqueue("notifications.tasks.email_send", email_id=email.pk)
     return email
@@ -49,7 +72,9 @@ def email_send(*, email_id: int) -> EmailMessage | None:
     if not claimed:
         return None
     email = EmailMessage.objects.get(pk=email_id)
-    message = EmailMultiAlternatives(email.subject, email.text, settings.DEFAULT_FROM_EMAIL, [email.to])
+    message = EmailMultiAlternatives(
+        email.subject, email.text, email.from_email or settings.DEFAULT_FROM_EMAIL, [email.to], headers=email.headers
+    )
     if email.html:
         message.attach_alternative(email.html, "text/html")
     try:
@@ -60,6 +85,8 @@ def email_send(*, email_id: int) -> EmailMessage | None:
         email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         email.save(update_fields=["status", "last_error"])
         EmailAttempt.objects.create(email=email, succeeded=False, error=email.last_error)
+        if not will_retry:
+            publish(EMAIL_FAILED, subject=email, data={"email_id": email.pk, "error": email.last_error})
         raise EmailDeliveryError(f"Sending email {email.pk} failed: {email.last_error}", will_retry=will_retry) from exc
     email.status = EmailMessage.Status.SENT
     email.sent_at = timezone.now()
