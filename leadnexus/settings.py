@@ -289,6 +289,7 @@ CELERY_BEAT_SCHEDULE = {
     "activities-remind": {"task": "crm.tasks.activities_remind", "schedule": 300.0},
     "webhooks-retry": {"task": "crm.tasks.webhook_deliveries_retry", "schedule": 30.0},
     "campaigns-advance": {"task": "crm.tasks.campaigns_advance", "schedule": 60.0},
+    "rollups-refresh": {"task": "analytics.tasks.rollups_refresh", "schedule": 60.0},
 }
 OUTBOX_RESEND_AFTER = timedelta(seconds=env.int("OUTBOX_RESEND_AFTER_SECONDS", default=120))
 IDEMPOTENCY_TTL = timedelta(hours=24)

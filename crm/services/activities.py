@@ -131,7 +131,8 @@ def activity_delete(*, actor: User, activity_id: int) -> None:
     require(actor, "can_edit_leads", "You do not have permission to delete activities.")
     with transaction.atomic():
         activity = activity_get(user=actor, activity_id=activity_id)
-        publish("crm.activity.deleted", actor=actor, org=activity.organization_id, data={"subject": activity.subject})
+        data = {"subject": activity.subject, "created_at": activity.created_at.isoformat()}
+        publish("crm.activity.deleted", actor=actor, org=activity.organization_id, data=data)
         activity.delete()
 
 
