@@ -1,6 +1,7 @@
 """Daily rollups: what events keep through the services equals what a rebuild from the
 source tables makes; a day is the organization's local day; a stale day is recomputed once."""
 
+import io
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from crm.services.opportunities import opportunity_move, opportunity_reopen
 from leads.models import Lead
 from leads.services.records import lead_assign, lead_create, lead_delete, lead_status_change
 from leads.tests.factories import LeadFactory
+from marketplace import demo as marketplace_demo
 from marketplace.services.cart import cart_add
 from marketplace.services.checkout import checkout_confirm, checkout_create_intent
 from marketplace.services.disputes import dispute_open, dispute_resolve
@@ -120,3 +122,12 @@ def test_a_day_marked_again_while_it_was_recomputed_stays_stale():
     assert rollups_refresh() == 1
 
     assert StaleDay.objects.count() == 1  # marked after the recompute began: left for the next run
+
+
+def test_seed_demo_fills_the_dashboards(monkeypatch):
+    monkeypatch.setattr(marketplace_demo, "PLAN", (("vendor", 10, 1, 41), ("vendor2", 5, 1, 42)))
+    call_command("seed_demo", stdout=io.StringIO())
+
+    assert DailyRollup.objects.filter(metric="leads.new").exists()
+    assert DailyRollup.objects.filter(metric="sales.made").exists()
+    assert not StaleDay.objects.exists()

@@ -1,13 +1,16 @@
 """A buyer works a lead they bought: its page flags it as waiting for a first contact and its
 timeline shows the purchase; a logged call clears the flag; converting it makes the contact
 and an opportunity; on the pipeline board the buyer drags the opportunity to won, typing the
-amount won, and the columns' counts follow."""
+amount won, and the columns' counts follow; the buyer dashboard's chart of what became of the
+leads bought moves the lead from new to won, and its won amount follows."""
 
+import json
 import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -17,6 +20,15 @@ from leads.models import Lead
 from leads.tests.factories import LeadFactory
 from marketplace.tests.factories import PurchaseFactory
 from tests.browser.helpers import DESKTOP, PHONE, assert_no_horizontal_overflow, sign_in
+
+
+def _outcomes(page: Page) -> dict[str, int]:
+    """The buyer dashboard's chart of what became of the leads bought, as it is drawn."""
+    page.goto("/dashboard/buyer/?days=1")
+    canvas = 'canvas[data-chart="chart-outcomes-data"]'
+    page.wait_for_function(f"Chart.getChart(document.querySelector('{canvas}')) !== undefined")
+    spec = json.loads(page.locator("#chart-outcomes-data").text_content())
+    return dict(zip(spec["labels"], spec["datasets"][0]["data"], strict=True))
 
 
 def _drag(page: Page, card, target) -> None:
@@ -41,9 +53,13 @@ def test_a_bought_lead_is_called_converted_and_won_on_the_board(page: Page, shot
     )
     Lead.objects.filter(pk=lead.pk).update(created_at=timezone.now() - timedelta(hours=3))
     PurchaseFactory(buyer=buyer.organization, delivered_lead=lead, price=Decimal("25.00"), purchased_by=buyer)
+    call_command("rollups_rebuild", verbosity=0)
+
+    # the buyer dashboard counts the lead bought as new
+    sign_in(page, buyer.email)
+    assert _outcomes(page)["new"] == 1
 
     # the bought lead waits past the two-hour target; its timeline shows the purchase
-    sign_in(page, buyer.email)
     page.goto(f"/leads/{lead.pk}/")
     expect(page.get_by_test_id("awaiting-first-contact")).to_be_visible()
     expect(page.get_by_test_id("timeline")).to_contain_text("Bought on the marketplace for 25.00 USD")
@@ -89,3 +105,10 @@ def test_a_bought_lead_is_called_converted_and_won_on_the_board(page: Page, shot
     deal.refresh_from_db()
     assert deal.stage == Opportunity.Stage.CLOSED_WON and deal.amount == Decimal("1150.00")
     shot("won")
+
+    # the buyer dashboard follows: the lead bought is won, with its amount
+    outcomes = _outcomes(page)
+    assert (outcomes["won"], outcomes["new"]) == (1, 0)
+    expect(page.get_by_test_id("kpis")).to_contain_text("USD 1,150.00")
+    assert_no_horizontal_overflow(page)
+    shot("buyer-dashboard")

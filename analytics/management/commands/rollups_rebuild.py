@@ -15,7 +15,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--organization", type=int, action="append", help="Only this organization (repeatable).")
 
-    def handle(self, *args, organization=None, **options):
+    def handle(self, *args, organization=None, verbosity=1, **options):
         organizations = Organization.objects.order_by("pk")
         if organization:
             organizations = organizations.filter(pk__in=organization)
@@ -24,4 +24,5 @@ class Command(BaseCommand):
             started = timezone.now()
             total += rollups_rebuild(organization=org)
             StaleDay.objects.filter(organization=org, marked_at__lte=started).delete()
-        self.stdout.write(self.style.SUCCESS(f"Rebuilt {total} rollup rows."))
+        if verbosity:
+            self.stdout.write(self.style.SUCCESS(f"Rebuilt {total} rollup rows."))
