@@ -51,7 +51,7 @@ from leadnexus.core.exceptions import NotAuthenticated, NotFound, ValidationFail
 from leadnexus.core.ids import is_db_id
 from marketplace.catalog_cache import catalog_cached
 from marketplace.masking import mask_company, mask_email, mask_name, mask_phone, mask_website
-from marketplace.models import CATALOG, Listing, Purchase
+from marketplace.models import CATALOG, Listing, Purchase, VendorQuality
 from marketplace.services.listings import MAX_PRICE, SEARCH_CONFIG
 
 # Public ordering name → (field, descending). "relevance" exists only while searching.
@@ -546,6 +546,14 @@ class QualityShown(namedtuple("QualityShown", "score sold contact_rate win_rate 
             "win_rate": text(self.win_rate, 4),
             "dispute_rate": text(self.dispute_rate, 4),
         }
+
+
+def vendor_quality_own(*, user: User) -> QualityShown:
+    """The viewer's own organization's quality figures, as buyers see them."""
+    figures = VendorQuality.objects.filter(vendor_id=user.organization_id).first()
+    if figures is None:
+        return QualityShown(None, 0, None, None, None)
+    return QualityShown(figures.score, figures.sold, figures.contact_rate, figures.win_rate, figures.dispute_rate)
 
 
 def listing_quality(listing: "Listing | CatalogRow") -> QualityShown:
