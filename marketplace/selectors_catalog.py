@@ -548,12 +548,16 @@ class QualityShown(namedtuple("QualityShown", "score sold contact_rate win_rate 
         }
 
 
+def _shown(score, figures: VendorQuality | None) -> QualityShown:
+    if figures is None:
+        return QualityShown(score, 0, None, None, None)
+    return QualityShown(score, figures.sold, figures.contact_rate, figures.win_rate, figures.dispute_rate)
+
+
 def vendor_quality_own(*, user: User) -> QualityShown:
     """The viewer's own organization's quality figures, as buyers see them."""
     figures = VendorQuality.objects.filter(vendor_id=user.organization_id).first()
-    if figures is None:
-        return QualityShown(None, 0, None, None, None)
-    return QualityShown(figures.score, figures.sold, figures.contact_rate, figures.win_rate, figures.dispute_rate)
+    return _shown(figures.score if figures is not None else None, figures)
 
 
 def listing_quality(listing: "Listing | CatalogRow") -> QualityShown:
@@ -561,12 +565,7 @@ def listing_quality(listing: "Listing | CatalogRow") -> QualityShown:
     its vendor's figures (select `vendor__quality` with it)."""
     if isinstance(listing, CatalogRow):
         return listing.quality
-    figures = getattr(listing.vendor, "quality", None)
-    if figures is None:
-        return QualityShown(listing.vendor_quality, 0, None, None, None)
-    return QualityShown(
-        listing.vendor_quality, figures.sold, figures.contact_rate, figures.win_rate, figures.dispute_rate
-    )
+    return _shown(listing.vendor_quality, getattr(listing.vendor, "quality", None))
 
 
 class CatalogRow:
