@@ -567,15 +567,15 @@ def _check_vectors(rng: random.Random) -> None:
 
 
 def deep_cursor(config: dict) -> tuple[str, int]:
-    """The cursor after listing #124,975 of the default ordering (-score: lead_score desc, id
-    desc), encoded as `marketplace.selectors_catalog._encode` does, and the id of the first
+    """The cursor after listing #124,975 of the default ordering (-score: catalog_score desc,
+    id desc), encoded as `marketplace.selectors_catalog._encode` does, and the id of the first
     listing of that page."""
     before = (DEEP_PAGE - 1) * PAGE_SIZE
     with _connect(config, autocommit=True) as conn:
         rows = conn.execute(
-            "SELECT lead_score, id FROM marketplace_listing "
+            "SELECT catalog_score, id FROM marketplace_listing "
             "WHERE approval_status = 'approved' AND status = 'available' "
-            "ORDER BY lead_score DESC, id DESC OFFSET %s LIMIT 2",
+            "ORDER BY catalog_score DESC, id DESC OFFSET %s LIMIT 2",
             [before - 1],
         ).fetchall()
     (score, listing_id), (_, first_id) = rows

@@ -331,6 +331,9 @@ DISPUTE_FLAG_PERCENT = env.int("DISPUTE_FLAG_PERCENT", default=30)
 DISPUTE_FLAG_MIN_PURCHASES = env.int("DISPUTE_FLAG_MIN_PURCHASES", default=5)
 # A listing held for a checkout that is not paid within this many minutes is given back.
 CHECKOUT_RESERVATION_MINUTES = env.int("CHECKOUT_RESERVATION_MINUTES", default=15)
+# A vendor is rated (its quality score shown and blended into its listings' score) once it
+# has sold this many leads; before that it is "not rated yet" (`analytics.quality`).
+VENDOR_QUALITY_MIN_SAMPLE = env.int("VENDOR_QUALITY_MIN_SAMPLE", default=20)
 
 # --- CRM -------------------------------------------------------------------------------
 # An open activity's assignee is reminded this many minutes before it is due.

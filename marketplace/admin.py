@@ -30,6 +30,7 @@ from marketplace.models import (
     ProviderEvent,
     Purchase,
     RevealLog,
+    VendorQuality,
 )
 from marketplace.services.disputes import dispute_resolve
 from marketplace.services.review import APPROVE, REJECT, listings_review
@@ -239,6 +240,22 @@ class DisputeAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "marketplace/disputes/admin_resolve.html", context)
+
+
+# --- Vendor quality ---------------------------------------------------------------------------
+
+
+@admin.register(VendorQuality)
+class VendorQualityAdmin(ReadOnlyAdmin):
+    """Each vendor's quality figures over its sold leads, computed by `analytics.quality` as
+    outcomes arrive (never edited here)."""
+
+    list_display = ["vendor", "score", "sold", "contact_rate", "win_rate", "dispute_rate", "computed_at"]
+    list_filter = [("score", admin.EmptyFieldListFilter)]
+    search_fields = ["vendor__name"]
+    list_select_related = ["vendor"]
+    ordering = ["-score", "vendor__name"]
+    readonly_fields = [f.name for f in VendorQuality._meta.fields]
 
 
 # --- Ledger -----------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from marketplace.services.listings import (
     listing_terms_clean,
     listings_search_index,
 )
+from marketplace.services.quality import vendor_quality_score
 from notifications.models import NotificationType
 from notifications.services import notification_send
 
@@ -270,6 +271,7 @@ class ListingImportSpec(ImportSpec):
         twins = live_twins_find(organization_id=vendor.pk, keys=[row.clean.keys for row in importable])
         twin_of = {id(row): twin for row, twin in zip(importable, twins, strict=True)}
         existing = self._existing(job, [t.listing_id for t in twins if t is not None and t.certain], policy)
+        quality = vendor_quality_score(vendor_id=vendor.pk)
 
         now = timezone.now()
         seen = _Seen()
@@ -306,7 +308,7 @@ class ListingImportSpec(ImportSpec):
                 results.append(RowResult(Outcome.UPDATED, message=_updated_text(twin, earlier), problems=row.problems))
                 targets.append(target)
                 continue
-            target = self._new(job, vendor, actor, row, now)
+            target = self._new(job, vendor, actor, row, now, quality)
             seen.add(target)
             created.append(target)
             results.append(RowResult(Outcome.CREATED, message=text, problems=row.problems))
@@ -332,7 +334,7 @@ class ListingImportSpec(ImportSpec):
         return {listing.pk: _Target(listing.lead, listing, 0, new=False) for listing in listings}
 
     @staticmethod
-    def _new(job: ImportJob, vendor, actor: User | None, row: _Row, now) -> _Target:
+    def _new(job: ImportJob, vendor, actor: User | None, row: _Row, now, quality) -> _Target:
         lead = Lead(
             organization=vendor,
             created_by_id=actor.pk if actor is not None else None,
@@ -342,6 +344,7 @@ class ListingImportSpec(ImportSpec):
         apply_clean(lead, row.clean)
         lead.score, lead.score_breakdown = score_lead(lead, now=now)
         listing = Listing(vendor=vendor, lead=lead, created_by_id=lead.created_by_id, upload=job, **row.terms)
+        listing.vendor_quality = quality
         lead_facts_copy(listing, lead)
         if auto_approvable(listing):
             listing.approval_status = Listing.ApprovalStatus.APPROVED

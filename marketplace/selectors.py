@@ -44,7 +44,7 @@ def review_queue(*, user: User) -> QuerySet[Listing]:
         raise PermissionDenied("Only staff review listings.")
     return (
         Listing.objects.filter(approval_status=Listing.ApprovalStatus.PENDING)
-        .select_related("vendor", "lead", "created_by")
+        .select_related("vendor__quality", "lead", "created_by")
         .order_by("created_at", "id")
     )
 
@@ -180,7 +180,7 @@ def saved_search_match_list(*, user: User, saved_search_id: int, new: bool = Fal
     if new:
         matches = matches.filter(is_new)
     return (
-        matches.select_related("listing__vendor", "listing__lead")
+        matches.select_related("listing__vendor__quality", "listing__lead")
         .annotate(is_new=Case(When(is_new, then=Value(True)), default=Value(False), output_field=BooleanField()))
         .order_by("-matched_at", "-pk")
     )

@@ -37,6 +37,7 @@ from operator import and_, or_
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -50,13 +51,13 @@ from leadnexus.core.exceptions import NotAuthenticated, NotFound, ValidationFail
 from leadnexus.core.ids import is_db_id
 from marketplace.catalog_cache import catalog_cached
 from marketplace.masking import mask_company, mask_email, mask_name, mask_phone, mask_website
-from marketplace.models import CATALOG, Listing, Purchase
+from marketplace.models import CATALOG, Listing, Purchase, VendorQuality
 from marketplace.services.listings import MAX_PRICE, SEARCH_CONFIG
 
 # Public ordering name → (field, descending). "relevance" exists only while searching.
 ORDERINGS = {
-    "-score": ("lead_score", True),
-    "score": ("lead_score", False),
+    "-score": ("catalog_score", True),
+    "score": ("catalog_score", False),
     "price": ("price", False),
     "-price": ("price", True),
     "-created": ("created_at", True),
@@ -99,10 +100,16 @@ ROW_COLUMNS = (
     "approval_status",
     "status",
     "lead_score",
+    "catalog_score",
     "validation_status",
     "vendor_quality",
     "created_at",
     "vendor__name",
+    # The vendor's quality figures (a left join: a vendor that never sold has none).
+    "vendor__quality__sold",
+    "vendor__quality__contact_rate",
+    "vendor__quality__win_rate",
+    "vendor__quality__dispute_rate",
     "lead__first_name",
     "lead__last_name",
     "lead__email",
@@ -351,7 +358,7 @@ def catalog_search(*, user: User, params, mine: bool = False) -> Catalog:
 
 def _ranked(matches: QuerySet, query: SearchQuery) -> QuerySet:
     """The best-scored `RELEVANCE_CANDIDATES` matches, ranked (see the module's docstring)."""
-    candidates = matches.order_by("-lead_score", "-pk").values("pk")[:RELEVANCE_CANDIDATES]
+    candidates = matches.order_by("-catalog_score", "-pk").values("pk")[:RELEVANCE_CANDIDATES]
     # ts_rank is a float4: as float8 the cursor carries the exact value the seek compares.
     return Listing.objects.filter(pk__in=candidates).annotate(
         rank=Cast(SearchRank(F("search_vector"), query), FloatField())
@@ -361,7 +368,7 @@ def _ranked(matches: QuerySet, query: SearchQuery) -> QuerySet:
 def listing_get(*, user: User, listing_id: int) -> Listing:
     """One listing as a viewer may open it: any catalog listing, the viewer's organization's
     own or bought ones in any status, or any listing for staff; anything else is not found."""
-    listings = Listing.objects.select_related("vendor__standing", "lead")
+    listings = Listing.objects.select_related("vendor__standing", "vendor__quality", "lead")
     if not (user.is_authenticated and user.is_staff):
         visible = CATALOG
         if user.is_authenticated:
@@ -399,7 +406,7 @@ def _cursor_value(catalog: Catalog, raw):
         raise ValueError("not a price")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("not finite")
-    if isinstance(value, int) and not 0 <= value <= 32767:
+    if isinstance(value, int) and not 0 <= value <= 2_147_483_647:
         raise ValueError("out of range")
     if isinstance(value, datetime) and value.tzinfo is None:
         raise ValueError("no time zone")
@@ -489,6 +496,78 @@ LeadContacts = namedtuple("LeadContacts", "first_name last_name email phone comp
 VendorName = namedtuple("VendorName", "id name")
 
 
+class QualityShown(namedtuple("QualityShown", "score sold contact_rate win_rate dispute_rate")):
+    """A vendor's quality as buyers see it beside a listing (`analytics.quality` defines the
+    figures): the score (null: not rated yet), the sold leads it rests on and the three
+    shares (0 to 1; null before any sale)."""
+
+    @property
+    def sold_count(self) -> int:
+        return self.sold or 0
+
+    @property
+    def min_sample(self) -> int:
+        return settings.VENDOR_QUALITY_MIN_SAMPLE
+
+    @property
+    def summary(self) -> str:
+        """ "Quality 4.10 of 5" or "Not rated yet (3 of 20 sales)"."""
+        if self.score is None:
+            return f"Not rated yet ({self.sold_count} of {self.min_sample} sales)"
+        return f"Quality {self.score:.2f} of 5"
+
+    def percent(self, name: str) -> str:
+        rate = getattr(self, name)
+        return "n/a" if rate is None else f"{rate * 100:.0f}%"
+
+    @property
+    def rates(self) -> str:
+        """ "Contacted 80%, won 15%, disputed 5% of 42 sold leads" (empty before any sale)."""
+        if not self.sold_count:
+            return ""
+        leads = "lead" if self.sold_count == 1 else "leads"
+        return (
+            f"Contacted {self.percent('contact_rate')}, won {self.percent('win_rate')}, "
+            f"disputed {self.percent('dispute_rate')} of {self.sold_count} sold {leads}"
+        )
+
+    def payload(self) -> dict:
+        """The API's vendor quality object."""
+
+        def text(value, places):
+            return None if value is None else f"{value:.{places}f}"
+
+        return {
+            "score": text(self.score, 2),
+            "rated": self.score is not None,
+            "sold": self.sold_count,
+            "min_sample": self.min_sample,
+            "contact_rate": text(self.contact_rate, 4),
+            "win_rate": text(self.win_rate, 4),
+            "dispute_rate": text(self.dispute_rate, 4),
+        }
+
+
+def _shown(score, figures: VendorQuality | None) -> QualityShown:
+    if figures is None:
+        return QualityShown(score, 0, None, None, None)
+    return QualityShown(score, figures.sold, figures.contact_rate, figures.win_rate, figures.dispute_rate)
+
+
+def vendor_quality_own(*, user: User) -> QualityShown:
+    """The viewer's own organization's quality figures, as buyers see them."""
+    figures = VendorQuality.objects.filter(vendor_id=user.organization_id).first()
+    return _shown(figures.score if figures is not None else None, figures)
+
+
+def listing_quality(listing: "Listing | CatalogRow") -> QualityShown:
+    """The vendor quality shown beside a listing: a catalog row carries it; a listing reads
+    its vendor's figures (select `vendor__quality` with it)."""
+    if isinstance(listing, CatalogRow):
+        return listing.quality
+    return _shown(listing.vendor_quality, getattr(listing.vendor, "quality", None))
+
+
 class CatalogRow:
     """A listing as catalog pages read it: one row of `ROW_COLUMNS`, with the attributes of a
     `Listing` that cards, the API payload and the export read (`vendor.name`, `lead.email`,
@@ -515,15 +594,22 @@ class CatalogRow:
             self.approval_status,
             self.status,
             self.lead_score,
+            self.catalog_score,
             self.validation_status,
             self.vendor_quality,
             self.created_at,
             vendor_name,
-        ) = row[:20]
+        ) = row[:21]
         self.id = self.pk
         self.vendor = VendorName(self.vendor_id, vendor_name)
-        self.lead = LeadContacts(*row[20:])
+        self.quality = QualityShown(self.vendor_quality, *row[21:25])
+        self.lead = LeadContacts(*row[25:])
         self.remaining = max(self.max_sales - self.sold_count - self.reserved_count, 0)
+
+    @property
+    def score(self) -> Decimal:
+        """The listing score on its 0-100 scale (`Listing.score`)."""
+        return Decimal(self.catalog_score) / 100
 
     @property
     def contacts_masked(self) -> dict[str, str]:
@@ -594,12 +680,14 @@ def listing_values(listing: "Listing | CatalogRow") -> dict:
         "max_sales": listing.max_sales,
         "remaining": listing.remaining,
         "lead_score": listing.lead_score,
+        "score": listing.score,
         "validation_status": listing.validation_status,
         "approval_status": listing.approval_status,
         "status": listing.status,
         "vendor_id": listing.vendor_id,
         "vendor": listing.vendor.name,
         "vendor_quality": listing.vendor_quality,
+        "vendor_quality_figures": listing_quality(listing),
         **listing_contacts(listing, revealed=revealed),
         "is_masked": not revealed,
         "is_purchased": getattr(listing, "is_purchased", False),

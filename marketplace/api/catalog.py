@@ -89,6 +89,33 @@ class ListingVendorOutputSerializer(serializers.Serializer):
     )
 
 
+class VendorQualityOutputSerializer(serializers.Serializer):
+    """A vendor's quality figures over the leads it sold (see `analytics.quality`)."""
+
+    score = serializers.DecimalField(
+        max_digits=5, decimal_places=2, allow_null=True, help_text="0 to 5; null: not rated yet."
+    )
+    rated = serializers.BooleanField(help_text="false until the vendor has sold min_sample leads.")
+    sold = serializers.IntegerField(help_text="Sold leads the figures rest on.")
+    min_sample = serializers.IntegerField(help_text="Sold leads needed before a score exists.")
+    contact_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=4, allow_null=True, help_text="Share (0 to 1) of sold leads their buyer reached."
+    )
+    win_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=4, allow_null=True, help_text="Share (0 to 1) of sold leads with a won deal."
+    )
+    dispute_rate = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        allow_null=True,
+        help_text="Share (0 to 1) of sold leads disputed (rejected disputes do not count).",
+    )
+
+
+class CatalogVendorOutputSerializer(ListingVendorOutputSerializer):
+    quality_figures = VendorQualityOutputSerializer()
+
+
 class ListingOutputSerializer(serializers.Serializer):
     """The Listing payload of DESIGN §5. Hand the listings to
     `marketplace.services.reveals.listings_disclose` first (one query per page); a listing
@@ -109,10 +136,16 @@ class ListingOutputSerializer(serializers.Serializer):
     max_sales = serializers.IntegerField()
     remaining = serializers.IntegerField(help_text="How many more buyers may buy it.")
     lead_score = serializers.IntegerField(help_text="0 to 100.")
+    score = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        help_text="The listing score the catalog ranks by (0 to 100): 0.8 x lead_score + 4 x vendor quality, "
+        "a vendor not rated yet counting as 2.5.",
+    )
     validation_status = serializers.ChoiceField(choices=Lead.ValidationStatus.choices)
     approval_status = serializers.ChoiceField(choices=Listing.ApprovalStatus.choices)
     status = serializers.ChoiceField(choices=Listing.Status.choices)
-    vendor = ListingVendorOutputSerializer()
+    vendor = CatalogVendorOutputSerializer()
     company_name = serializers.CharField(help_text="Masked (A*** Inc.) unless is_masked is false.")
     website = serializers.CharField(help_text="Masked (a***.com) unless is_masked is false.")
     contact_name = serializers.CharField(help_text="Masked (J*** S***) unless is_masked is false.")
@@ -138,9 +171,13 @@ def listing_payload(listing) -> dict:
         "id": values.pop("vendor_id"),
         "name": values["vendor"],
         "quality": f"{quality:.2f}" if quality is not None else None,
+        "quality_figures": values.pop("vendor_quality_figures").payload(),
     }
     values.update(
-        price=f"{listing.price:.2f}", vendor=vendor, created_at=_DATETIME.to_representation(listing.created_at)
+        price=f"{listing.price:.2f}",
+        score=f"{values['score']:.2f}",
+        vendor=vendor,
+        created_at=_DATETIME.to_representation(listing.created_at),
     )
     return values
 

@@ -68,7 +68,8 @@ def strategy_criteria(strategy: dict) -> list[tuple[str, Q]]:
 def strategy_ranked(base: QuerySet, criteria: list[tuple[str, Q]]) -> QuerySet:
     """The candidates of `base` for these criteria, each annotated with `match_<n>` (0 or 1 per
     criterion), `relevance` (how many it matches) and `rank` (relevance, then score, as one
-    number for keyset pages: `relevance * 1000 + lead_score`)."""
+    number for keyset pages: `relevance * 100000 + catalog_score`, the listing score in
+    hundredths that blends in the vendor's quality)."""
     conditions = [condition for _, condition in criteria]
     if not conditions:
         pools = [base]
@@ -77,7 +78,7 @@ def strategy_ranked(base: QuerySet, criteria: list[tuple[str, Q]]) -> QuerySet:
     else:
         pools = [base.filter(reduce(and_, conditions)), base.filter(reduce(or_, conditions))]
     candidates = reduce(
-        or_, (Q(pk__in=pool.order_by("-lead_score", "-pk").values("pk")[:RESULT_CANDIDATES]) for pool in pools)
+        or_, (Q(pk__in=pool.order_by("-catalog_score", "-pk").values("pk")[:RESULT_CANDIDATES]) for pool in pools)
     )
     flags = {
         f"match_{index}": Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
@@ -88,7 +89,7 @@ def strategy_ranked(base: QuerySet, criteria: list[tuple[str, Q]]) -> QuerySet:
         Listing.objects.filter(candidates)
         .annotate(**flags)
         .annotate(relevance=relevance)
-        .annotate(rank=F("relevance") * 1000 + F("lead_score"))
+        .annotate(rank=F("relevance") * 100000 + F("catalog_score"))
     )
 
 

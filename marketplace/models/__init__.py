@@ -1,5 +1,5 @@
 """The marketplace's models, by sub-domain: the catalog, buying (cart, orders, payments,
-purchases, disputes) and the double-entry ledger."""
+purchases, disputes), the double-entry ledger and vendor quality."""
 
 from marketplace.models.buying import (
     Cart,
@@ -15,6 +15,7 @@ from marketplace.models.buying import (
 )
 from marketplace.models.catalog import CATALOG, Listing, RevealLog, SavedSearch, SavedSearchMatch, SearchGoal
 from marketplace.models.ledger import LedgerEntry, LedgerTransaction
+from marketplace.models.quality import VendorQuality
 
 __all__ = [
     "CATALOG",
@@ -34,5 +35,6 @@ __all__ = [
     "SavedSearch",
     "SavedSearchMatch",
     "SearchGoal",
+    "VendorQuality",
     "VendorStanding",
 ]

@@ -1,12 +1,25 @@
 """The catalog's models: listings, the reveal log, goal searches and saved searches."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, IntegerField, Q, Value
+from django.db.models.functions import Cast, Coalesce, Round
 
 # The catalog: what buyers may see and sort on.
 CATALOG = Q(approval_status="approved", status="available")
+
+# The listing score the catalog ranks by (its default ordering): the lead's score (0-100)
+# blended with its vendor's quality (0-5), 80/20, on a 0-100 scale:
+#     0.8 x lead_score + 4 x vendor_quality
+# A vendor not rated yet counts as the middle of the quality scale (2.5): neutral, below a
+# good vendor and above a poor one. Stored in hundredths (an integer: exact keyset seeks).
+NEUTRAL_VENDOR_QUALITY = Decimal("2.50")
+CATALOG_SCORE = F("lead_score") * 80 + Cast(
+    Round(Coalesce(F("vendor_quality"), Value(NEUTRAL_VENDOR_QUALITY)) * 400), IntegerField()
+)
 
 
 class Listing(models.Model):
@@ -52,8 +65,12 @@ class Listing(models.Model):
     )
     lead_score = models.PositiveSmallIntegerField(default=0)
     validation_status = models.CharField(max_length=8, default="pending")
-    # Null: "not rated" (too few sales to judge).
+    # The vendor's quality score (0-5, `marketplace.VendorQuality`); null: "not rated" (too
+    # few sales to judge).
     vendor_quality = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    # The listing score (CATALOG_SCORE above), in hundredths: computed by the database, so it
+    # follows the lead score and the vendor's quality whoever writes them.
+    catalog_score = models.GeneratedField(expression=CATALOG_SCORE, output_field=IntegerField(), db_persist=True)
     search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -71,7 +88,7 @@ class Listing(models.Model):
         indexes = [
             # Keyset pages of the catalog: one index per whitelisted ordering, on (value, id);
             # each serves both directions.
-            models.Index(fields=["lead_score", "id"], name="catalog_score_idx", condition=CATALOG),
+            models.Index(fields=["catalog_score", "id"], name="catalog_score_idx", condition=CATALOG),
             models.Index(fields=["price", "id"], name="catalog_price_idx", condition=CATALOG),
             models.Index(fields=["created_at", "id"], name="catalog_created_idx", condition=CATALOG),
             models.Index(fields=["vendor", "-created_at"], name="listing_vendor_idx"),
@@ -84,6 +101,11 @@ class Listing(models.Model):
     @property
     def remaining(self) -> int:
         return max(self.max_sales - self.sold_count - self.reserved_count, 0)
+
+    @property
+    def score(self) -> Decimal:
+        """The listing score on its 0-100 scale."""
+        return Decimal(self.catalog_score) / 100
 
 
 class RevealLog(models.Model):

@@ -126,7 +126,9 @@ def cart_view(*, user: User) -> CartView:
     """The user's cart: each item with its listing, why it went stale if it did, and whether
     its person is already one of the organization's leads. Three queries whatever its size."""
     require_buyer(user)
-    items = list(CartItem.objects.filter(cart__user=user).select_related("listing", "listing__vendor", "listing__lead"))
+    items = list(
+        CartItem.objects.filter(cart__user=user).select_related("listing", "listing__vendor__quality", "listing__lead")
+    )
     listings = [item.listing for item in items]
     bought = listings_bought(organization_id=user.organization_id, listing_ids=[x.pk for x in listings])
     duplicates = duplicates_find_many(

@@ -28,6 +28,7 @@ from marketplace.models import Listing
 from marketplace.policy import can_sell
 from marketplace.selectors import listing_for_review, listing_for_vendor
 from marketplace.services.inventory import live_twin_find
+from marketplace.services.quality import vendor_quality_score
 from notifications.models import NotificationType
 from notifications.services import notification_send
 
@@ -165,6 +166,7 @@ def listing_create_from_lead(*, actor: User, lead_id: int, data: dict) -> Listin
 
 def _listing_save(actor: User, lead: Lead, terms: dict, *, upload=None) -> Listing:
     listing = Listing(vendor_id=actor.organization_id, lead=lead, created_by=actor, upload=upload, **terms)
+    listing.vendor_quality = vendor_quality_score(vendor_id=actor.organization_id)
     lead_facts_copy(listing, lead)
     listing.save()
     publish("marketplace.listing.created", actor=actor, org=actor.organization_id, subject=listing)

@@ -5,7 +5,7 @@ import factory
 from accounts.tests.factories import OrganizationFactory, UserFactory
 from leads.models import Lead
 from leads.tests.factories import LeadFactory
-from marketplace.models import Listing, Purchase, SavedSearch
+from marketplace.models import Dispute, Listing, Purchase, SavedSearch
 
 # The keys of the Listing payload of DESIGN §5 (catalog, detail, review queue).
 LISTING_PAYLOAD = {
@@ -21,6 +21,7 @@ LISTING_PAYLOAD = {
     "max_sales",
     "remaining",
     "lead_score",
+    "score",
     "validation_status",
     "approval_status",
     "status",
@@ -73,6 +74,24 @@ class PurchaseFactory(factory.django.DjangoModelFactory):
     buyer = factory.SubFactory(OrganizationFactory)
     price = factory.SelfAttribute("listing.price")
     vendor_earning = factory.SelfAttribute("price")
+
+
+class SoldLeadFactory(PurchaseFactory):
+    """A purchase whose lead was delivered into the buyer organization (a new lead there)."""
+
+    delivered_lead = factory.LazyAttribute(lambda o: LeadFactory(organization=o.buyer, source=Lead.Source.MARKETPLACE))
+
+
+class DisputeFactory(factory.django.DjangoModelFactory):
+    """An open dispute of a purchase."""
+
+    class Meta:
+        model = Dispute
+
+    purchase = factory.SubFactory(SoldLeadFactory)
+    buyer = factory.SelfAttribute("purchase.buyer")
+    vendor = factory.SelfAttribute("purchase.listing.vendor")
+    reason = Dispute.Reason.INVALID_EMAIL
 
 
 class ContactListingFactory(ListingFactory):

@@ -143,7 +143,20 @@ def test_the_payload_has_the_fixed_names_money_as_strings_and_the_vendor(auth_cl
 
     assert set(row) == LISTING_PAYLOAD
     assert row["price"] == "119.50" and row["currency"] == "USD"
-    assert row["vendor"] == {"id": vendor.pk, "name": "Northwind Data", "quality": "87.50"}
+    assert row["vendor"] == {
+        "id": vendor.pk,
+        "name": "Northwind Data",
+        "quality": "87.50",
+        "quality_figures": {
+            "score": "87.50",
+            "rated": True,
+            "sold": 0,
+            "min_sample": 20,
+            "contact_rate": None,
+            "win_rate": None,
+            "dispute_rate": None,
+        },
+    }
     assert (row["remaining"], row["max_sales"], row["exclusive"]) == (2, 5, False)
     assert row["employee_count"] == 250 and row["lead_score"] == 60
     assert (row["approval_status"], row["status"], row["validation_status"]) == ("approved", "available", "valid")

@@ -25,6 +25,7 @@ from marketplace.selectors_catalog import (
     catalog_search,
     listing_contacts,
     listing_get,
+    listing_quality,
     score_breakdown,
 )
 from marketplace.services.cart import listing_in_cart, listing_in_your_leads, listing_problem
@@ -43,9 +44,11 @@ FILTER_LABELS = {
 
 def listing_cards(listings) -> list[Listing]:
     """Disclosed listings with their contact fields as the viewer may see them
-    (`listing.contacts`), for `marketplace/catalog/partials/card.html`."""
+    (`listing.contacts`) and their vendor's quality (`listing.vendor_figures`), for
+    `marketplace/catalog/partials/card.html`."""
     for listing in listings:
         listing.contacts = listing_contacts(listing, revealed=listing.contacts_revealed)
+        listing.vendor_figures = listing_quality(listing)
     return listings
 
 

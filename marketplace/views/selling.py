@@ -54,6 +54,7 @@ from marketplace.selectors import (
     upload_rejected,
     vendor_listing_list,
 )
+from marketplace.selectors_catalog import vendor_quality_own
 from marketplace.services import listings as services
 from marketplace.services import uploads as upload_services
 from marketplace.services.listings import MAX_PRICE, MAX_SALES
@@ -207,7 +208,12 @@ class MyListingsView(SellerRequiredMixin, PreferredPageSizeMixin, ListView):
 
     def get_context_data(self, **kwargs):
         filtered = self.filter_form.is_bound and any(self.filter_form.filters().values())
-        return super().get_context_data(filter_form=self.filter_form, filtered=filtered, **kwargs)
+        return super().get_context_data(
+            filter_form=self.filter_form,
+            filtered=filtered,
+            quality=vendor_quality_own(user=self.request.user),
+            **kwargs,
+        )
 
 
 class ListingCreateView(SellerRequiredMixin, ServiceFormView):
