@@ -31,6 +31,7 @@ from leadnexus.core.exceptions import PermissionDenied, ValidationFailed
 from leads.models import Lead
 from marketplace.models import Dispute, Listing
 from marketplace.policy import can_buy, can_sell
+from marketplace.selectors_catalog import vendor_quality_own
 from marketplace.services.ledger import Account, balances
 
 DEFAULT_DAYS = 30
@@ -361,6 +362,7 @@ def vendor_dashboard(*, user: User, rng: DateRange, interval: str = "day") -> di
             "approval_rate": _rate(approved, approved + rejected),
             "pending_earnings": money[Account.VENDOR_PENDING],
             "available_earnings": money[Account.VENDOR_AVAILABLE],
+            "quality": vendor_quality_own(user=user),
         },
         "series": {
             "sales": _by_interval(rng, totals_by_date(totals, "sales.made"), interval),

@@ -265,6 +265,7 @@ class VendorDashboardView(_DashboardPage):
             ("Approval rate", _percent(k["approval_rate"]), f"{k['approved']} approved, {k['rejected']} rejected"),
             ("Pending earnings", _money(k["pending_earnings"]), "until the dispute window closes"),
             ("Available earnings", _money(k["available_earnings"]), "now"),
+            ("Quality", k["quality"].summary, k["quality"].rates or "Rated once buyers have worked your leads"),
         ]
 
     def charts(self, figures):

@@ -15,6 +15,7 @@ from analytics import selectors
 from analytics.rollups import OUTCOMES
 from crm.models import Opportunity
 from leads.models import Lead
+from marketplace.api.catalog import VendorQualityOutputSerializer
 
 RANGE_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="First day (the organization's local date)."),
@@ -169,6 +170,9 @@ class VendorKpisOutputSerializer(serializers.Serializer):
     approval_rate = _rate("Listings approved over reviewed")
     pending_earnings = _money(help_text="Now: waiting for the dispute window to close.")
     available_earnings = _money(help_text="Now.")
+    quality = VendorQualityOutputSerializer(
+        source="quality.payload", help_text="Your quality as buyers see it, over all your sold leads (now)."
+    )
 
 
 class ListingSalesOutputSerializer(CountOutputSerializer):

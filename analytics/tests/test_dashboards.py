@@ -223,6 +223,13 @@ def test_the_vendors_sales_disputes_and_approvals(manager):
     assert (kpis["sales"], kpis["revenue"], kpis["earned"], kpis["refunded"]) == (2, "100.00", "80.00", "60.00")
     assert (kpis["disputed"], kpis["dispute_rate"]) == (1, 0.5)
     assert (kpis["approved"], kpis["rejected"], kpis["approval_rate"]) == (0, 1, 0.0)
+    quality = kpis["quality"]  # rebuilt with the rollups; 2 sold leads are below the minimum sample
+    assert (quality["rated"], quality["sold"], quality["win_rate"], quality["dispute_rate"]) == (
+        False,
+        2,
+        "0.5000",
+        "0.5000",
+    )
     assert [row["amount"] for row in data["series"]["top_listings"]] == ["60.00", "40.00"]
     trends = bearer_client(seller).get("/api/dashboard/vendor/sales-trends/", ON_THE_1ST).json()
     assert trends["points"] == [{"date": "2026-03-01", "count": 2, "amount": "100.00"}]
