@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.urls import api_urlpatterns as accounts_api
+from analytics.urls import api_urlpatterns as analytics_api
 from crm.urls import api_urlpatterns as crm_api
 from crm.views.tracking import tracking_urlpatterns as campaign_tracking
 from leads.urls import api_urlpatterns as leads_api
@@ -19,6 +20,7 @@ api_urlpatterns = [
     *leads_api,
     *crm_api,
     *marketplace_api,
+    *analytics_api,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's page carries one inline <style>; its scripts load as files.
     path(
