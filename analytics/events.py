@@ -4,8 +4,10 @@ whose sold leads they concern (`analytics.quality`)."""
 
 from datetime import datetime
 
+from accounts.models import Organization
 from analytics.quality import vendor_quality_refresh, vendors_of_leads
-from analytics.services import rollup_day_mark
+from analytics.rollups import rollups_rebuild
+from analytics.services.rollups import rollup_day_mark
 from crm.models import Activity, Opportunity
 from leadnexus.core.events import subscribe
 from leadnexus.core.models import Event
@@ -107,6 +109,15 @@ def listing_day_mark(event: Event) -> None:
     listing = _subject(event, Listing)
     if listing is not None and listing.reviewed_at:
         rollup_day_mark(organization_id=listing.vendor_id, family="listings", when=listing.reviewed_at)
+
+
+@subscribe("accounts.organization.updated", run_async=True)
+def rollups_follow_time_zone(event: Event) -> None:
+    """Days are the organization's local days: a new time zone moves every one of them."""
+    if "time_zone" in event.data.get("changes", {}):
+        organization = Organization.objects.filter(pk=event.org_id).first()
+        if organization is not None:
+            rollups_rebuild(organization=organization)
 
 
 for _names, _handler in (

@@ -1,20 +1,19 @@
-"""Analytics routes: dashboard pages under /dashboard/ (`urlpatterns`) and the API
-(`api_urlpatterns`, under /api/)."""
+"""Analytics routes: pages under /dashboard/ (`urlpatterns`) and the API (`api_urlpatterns`,
+under /api/)."""
 
-from django.urls import path
-
-from analytics import views
 from analytics.api import dashboards as dashboards_api
+from analytics.api import reports as reports_api
+from analytics.views import dashboards as dashboards_views
+from analytics.views import reports as reports_views
 
 app_name = "analytics"
 
 urlpatterns = [
-    path("", views.DashboardView.as_view(), name="dashboard"),
-    path("buyer/", views.BuyerDashboardView.as_view(), name="buyer"),
-    path("vendor/", views.VendorDashboardView.as_view(), name="vendor"),
-    path("overview/", views.OverviewView.as_view(), name="overview"),
+    *dashboards_views.urlpatterns,
+    *reports_views.urlpatterns,
 ]
 
 api_urlpatterns = [
     *dashboards_api.api_urlpatterns,
+    *reports_api.api_urlpatterns,
 ]

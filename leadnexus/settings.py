@@ -222,6 +222,10 @@ SPECTACULAR_SETTINGS = {
         "RecipientStatusEnum": "crm.models.CampaignRecipient.Status",
         "WebhookEventEnum": "crm.webhook_events.EVENT_CHOICES",
         "LedgerTransactionKindEnum": "marketplace.models.LedgerTransaction.Kind",
+        "ReportExportStatusEnum": "analytics.models.ReportExport.Status",
+        "ReportFormatEnum": "analytics.models.ReportExport.Format",
+        "ReportFrequencyEnum": "analytics.models.ReportSubscription.Frequency",
+        "ReportKindEnum": "analytics.reports.KIND_CHOICES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -290,6 +294,10 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-retry": {"task": "crm.tasks.webhook_deliveries_retry", "schedule": 30.0},
     "campaigns-advance": {"task": "crm.tasks.campaigns_advance", "schedule": 60.0},
     "rollups-refresh": {"task": "analytics.tasks.rollups_refresh", "schedule": 60.0},
+    "report-exports-resume-stale": {"task": "analytics.tasks.report_exports_resume_stale", "schedule": 120.0},
+    "report-exports-purge": {"task": "analytics.tasks.report_exports_purge", "schedule": 3600.0},
+    "report-subscriptions-send": {"task": "analytics.tasks.report_subscriptions_send", "schedule": 900.0},
+    "daily-summaries-send": {"task": "analytics.tasks.daily_summaries_send", "schedule": 900.0},
 }
 OUTBOX_RESEND_AFTER = timedelta(seconds=env.int("OUTBOX_RESEND_AFTER_SECONDS", default=120))
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -357,6 +365,22 @@ CAMPAIGN_DAILY_CAP = env.int("CAMPAIGN_DAILY_CAP", default=2000)
 CAMPAIGN_FROM_EMAIL = env("CAMPAIGN_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
 CAMPAIGN_BOUNCE_SECRET = env("CAMPAIGN_BOUNCE_SECRET", default="")
 CAMPAIGN_BOUNCE_TOLERANCE = env.int("CAMPAIGN_BOUNCE_TOLERANCE", default=300)
+
+# --- Analytics: reports and summaries ---------------------------------------------------------
+# A report with more rows than this runs as a background job (progress bar, emailed link).
+REPORT_SYNC_MAX_ROWS = env.int("REPORT_SYNC_MAX_ROWS", default=5000)
+# Report files are kept this many days for the history's downloads, then removed.
+REPORT_RETENTION = timedelta(days=env.int("REPORT_RETENTION_DAYS", default=7))
+# The longest range of dates a report may cover.
+REPORT_MAX_SPAN_DAYS = env.int("REPORT_MAX_SPAN_DAYS", default=366)
+# A report job records its progress every this many rows.
+REPORT_PROGRESS_EVERY = env.int("REPORT_PROGRESS_EVERY", default=1000)
+# A report job silent this long (its worker was killed) is queued again, at most
+# REPORT_MAX_ATTEMPTS runs in all; then it is marked failed.
+REPORT_STALE_AFTER = timedelta(seconds=env.int("REPORT_STALE_AFTER_SECONDS", default=600))
+REPORT_MAX_ATTEMPTS = env.int("REPORT_MAX_ATTEMPTS", default=3)
+# The daily summary email goes out from this hour (0-23) of each organization's local day.
+DAILY_SUMMARY_HOUR = env.int("DAILY_SUMMARY_HOUR", default=17)
 
 # --- Payments ----------------------------------------------------------------------------
 # "mock": a local card processor (marketplace.payments.mock) with the test cards of the API

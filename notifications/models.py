@@ -54,6 +54,7 @@ class NotificationType(models.TextChoices):
     PURCHASE_SALE = "purchase_sale", "Purchases and sales"
     DISPUTE = "dispute", "Disputes"
     DAILY_SUMMARY = "daily_summary", "Daily summary"
+    REPORT = "report", "Reports ready"
     ACCOUNT = "account", "Account and plan"
     WEBHOOK = "webhook", "Webhooks"
 

@@ -14,6 +14,7 @@ EMAILED_BY_DEFAULT = {
     NotificationType.DISPUTE,
     NotificationType.ACCOUNT,
     NotificationType.WEBHOOK,  # an endpoint was disabled: integrations stop until someone acts
+    NotificationType.REPORT,  # a report the user ran in the background is ready to download
 }
 
 
@@ -40,6 +41,14 @@ def _effective(stored: dict, type: str) -> Channels:
 
 def notification_channels(*, user, type: str) -> Channels:
     return _effective(_stored_channels(user), type)
+
+
+def email_opted_in_user_ids(*, type: str) -> QuerySet:
+    """The ids of the users who turned on emails of `type`, a type not emailed by default (the
+    daily summary): only a stored choice turns it on."""
+    if channels_default(type).email:
+        raise ValueError(f"{type} is emailed by default: every user who did not turn it off gets it.")
+    return NotificationSettings.objects.filter(**{f"channels__{type}__email": True}).values_list("user_id", flat=True)
 
 
 def notification_settings_of(*, user) -> dict[str, Channels]:

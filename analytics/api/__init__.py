@@ -1,1 +1,1 @@
-"""The analytics API: dashboards (`dashboards`)."""
+"""The analytics API: dashboards (`dashboards`) and reports (`reports`)."""

@@ -2,7 +2,7 @@
 `GET dashboard/client` and `dashboard/client/purchase-trends` (the buyer),
 `GET dashboard/vendor` and `dashboard/vendor/sales-trends` (the vendor), and
 `GET analytics/overview` (staff). Each answers `{range, kpis, series}` from
-`analytics.selectors`; the trends answer one series by `interval` (day, week or month)."""
+`analytics.selectors.dashboards`; the trends answer one series by `interval` (day, week or month)."""
 
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
@@ -11,8 +11,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics import selectors
 from analytics.rollups import OUTCOMES
+from analytics.selectors import dashboards as selectors
 from crm.models import Opportunity
 from leads.models import Lead
 from marketplace.api.catalog import VendorQualityOutputSerializer

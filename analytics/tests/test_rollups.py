@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 
+from accounts.services.organization import organization_update
 from accounts.tests.factories import StaffUserFactory, UserFactory
 from analytics.models import DailyRollup, StaleDay
 from analytics.rollups import rollups_recompute
-from analytics.services import rollups_refresh
+from analytics.services.rollups import rollups_refresh
 from crm.services.activities import activity_create, activity_delete
 from crm.services.conversion import lead_convert
 from crm.services.opportunities import opportunity_move, opportunity_reopen
@@ -131,3 +132,15 @@ def test_seed_demo_fills_the_dashboards(monkeypatch):
     assert DailyRollup.objects.filter(metric="leads.new").exists()
     assert DailyRollup.objects.filter(metric="sales.made").exists()
     assert not StaleDay.objects.exists()
+
+
+def test_a_new_time_zone_moves_every_day():
+    user = UserFactory(organization__time_zone="UTC")
+    lead = LeadFactory(organization=user.organization)
+    Lead.objects.filter(pk=lead.pk).update(created_at=datetime(2026, 3, 2, 2, 0, tzinfo=ZoneInfo("UTC")))
+    call_command("rollups_rebuild", verbosity=0)
+    assert DailyRollup.objects.get(metric="leads.new").date.isoformat() == "2026-03-02"
+
+    organization_update(actor=user, changes={"time_zone": "America/New_York"})
+
+    assert DailyRollup.objects.get(metric="leads.new").date.isoformat() == "2026-03-01"

@@ -13,6 +13,7 @@ a lead's data smuggled in.
 """
 
 import csv
+import io
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -110,7 +111,18 @@ def csv_response(rows: Iterable[list], *, filename: str) -> StreamingHttpRespons
     return response
 
 
-def xlsx_response(rows: Iterable[list], *, filename: str, title: str) -> FileResponse:
+def csv_write(rows: Iterable[list], file) -> None:
+    """Write `rows` (already made safe) as UTF-8 CSV with a BOM into the binary `file`."""
+    text = io.TextIOWrapper(file, encoding="utf-8", newline="")
+    text.write("\ufeff")
+    csv.writer(text).writerows(rows)
+    text.flush()
+    text.detach()  # the caller keeps its file open
+
+
+def xlsx_write(rows: Iterable[list], file, *, title: str) -> None:
+    """Write `rows` (already made safe) as a one-sheet XLSX workbook (openpyxl's write-only mode)
+    into the binary `file`; text cells stay text whatever their first character."""
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 
@@ -128,9 +140,13 @@ def xlsx_response(rows: Iterable[list], *, filename: str, title: str) -> FileRes
             else:
                 cells.append(value)
         sheet.append(cells)
+    workbook.save(file)
+
+
+def xlsx_response(rows: Iterable[list], *, filename: str, title: str) -> FileResponse:
     # Anonymous temporary file: gone from the disk once the response closes it.
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    workbook.save(spool)
+    xlsx_write(rows, spool, title=title)
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
 

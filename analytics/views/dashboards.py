@@ -1,7 +1,7 @@
 """Dashboard pages: sales (the home page), buyer, vendor and the staff overview, each over a
 range of the organization's local dates, with charts whose numbers are also a table and a
 CSV download (`?download=<chart>` with the same range). The figures come from
-`analytics.selectors`, as the API's do."""
+`analytics.selectors.dashboards`, as the API's do."""
 
 from dataclasses import dataclass, field
 
@@ -11,12 +11,12 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.views.generic import TemplateView
 
 from accounts.policy import permissions_of
-from analytics import selectors
+from analytics.selectors import dashboards as selectors
 from leadnexus.core.exceptions import PermissionDenied, ValidationFailed
 from leads.imports.export import cell_safe, csv_response
 from marketplace.policy import can_buy, can_sell
@@ -195,10 +195,9 @@ class DashboardView(_DashboardPage):
 
     def charts(self, figures):
         series = figures["series"]
-        won = _points_chart("won", "Deals won", series["won"], count="Deals", amount="Won amount")
         return [
             _points_chart("new-leads", "New leads", series["new_leads"], count="Leads"),
-            won,
+            _points_chart("won", "Deals won", series["won"], count="Deals", amount="Won amount"),
             _counts_chart("status", "Leads added, by status now", "donut", series["leads_by_status"], "label"),
             _counts_chart("source", "Leads added, by source", "bar", series["leads_by_source"], "label"),
             _counts_chart(
@@ -212,6 +211,7 @@ class DashboardView(_DashboardPage):
                 "month",
                 "weighted",
             ),
+            _counts_chart("activities", "Activities per rep", "bar", series["leaderboard"], "name", "activities"),
         ]
 
 
@@ -304,3 +304,11 @@ class OverviewView(_DashboardPage):
             _points_chart("volume", "Marketplace volume", series["volume"], count="Sales", amount="Volume"),
             _points_chart("fees", "Platform fees", series["fees"], count="Sales", amount="Fees"),
         ]
+
+
+urlpatterns = [
+    path("", DashboardView.as_view(), name="dashboard"),
+    path("buyer/", BuyerDashboardView.as_view(), name="buyer"),
+    path("vendor/", VendorDashboardView.as_view(), name="vendor"),
+    path("overview/", OverviewView.as_view(), name="overview"),
+]

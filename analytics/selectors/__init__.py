@@ -1,0 +1,1 @@
+"""Analytics reads: the dashboards' figures (`dashboards`) and reports (`reports`)."""

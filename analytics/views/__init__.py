@@ -1,0 +1,1 @@
+"""Analytics pages: the dashboards (`dashboards`) and the Reports page (`reports`)."""
