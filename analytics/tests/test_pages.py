@@ -3,9 +3,10 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
+from accounts.tests.factories import StaffUserFactory, UserFactory
 from analytics.models import ReportExport, ReportSubscription
 from analytics.tests.factories import ReportExportFactory
 from leads.tests.factories import LeadFactory
@@ -77,3 +78,12 @@ def test_subscribe_and_stop_from_the_page(page_client, user):
     page_client.post(f"/dashboard/reports/subscriptions/{subscription.pk}/delete/")
 
     assert not ReportSubscription.objects.exists()
+
+
+def test_staff_see_exports_subscriptions_and_rollups_in_the_admin():
+    staff = StaffUserFactory()
+    client = Client()
+    client.force_login(staff)
+
+    for model in ("reportexport", "reportsubscription", "dailyrollup"):
+        assert client.get(f"/admin/analytics/{model}/").status_code == 200
