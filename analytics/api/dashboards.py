@@ -33,6 +33,12 @@ def _rate(help_text: str):
     return serializers.FloatField(allow_null=True, help_text=f"{help_text}, 0 to 1; null when nothing to divide by.")
 
 
+def _dashboard(name: str, kpis, series) -> type[serializers.Serializer]:
+    """A dashboard's answer: `{range, kpis, series}`."""
+    fields = {"range": RangeOutputSerializer(), "kpis": kpis(), "series": series()}
+    return type(name, (serializers.Serializer,), fields)
+
+
 class RangeOutputSerializer(serializers.Serializer):
     to = serializers.DateField()
     days = serializers.IntegerField()
@@ -111,10 +117,9 @@ class SalesSeriesOutputSerializer(serializers.Serializer):
     leaderboard = RepOutputSerializer(many=True)
 
 
-class SalesDashboardOutputSerializer(serializers.Serializer):
-    range = RangeOutputSerializer()
-    kpis = SalesKpisOutputSerializer()
-    series = SalesSeriesOutputSerializer()
+SalesDashboardOutputSerializer = _dashboard(
+    "SalesDashboardOutputSerializer", SalesKpisOutputSerializer, SalesSeriesOutputSerializer
+)
 
 
 class BuyerKpisOutputSerializer(serializers.Serializer):
@@ -152,10 +157,9 @@ class BuyerSeriesOutputSerializer(serializers.Serializer):
     outcomes = OutcomeOutputSerializer(many=True, help_text="What became of the leads bought in the range.")
 
 
-class BuyerDashboardOutputSerializer(serializers.Serializer):
-    range = RangeOutputSerializer()
-    kpis = BuyerKpisOutputSerializer()
-    series = BuyerSeriesOutputSerializer()
+BuyerDashboardOutputSerializer = _dashboard(
+    "BuyerDashboardOutputSerializer", BuyerKpisOutputSerializer, BuyerSeriesOutputSerializer
+)
 
 
 class VendorKpisOutputSerializer(serializers.Serializer):
@@ -191,10 +195,9 @@ class VendorSeriesOutputSerializer(serializers.Serializer):
     approvals = ApprovalOutputSerializer(many=True)
 
 
-class VendorDashboardOutputSerializer(serializers.Serializer):
-    range = RangeOutputSerializer()
-    kpis = VendorKpisOutputSerializer()
-    series = VendorSeriesOutputSerializer()
+VendorDashboardOutputSerializer = _dashboard(
+    "VendorDashboardOutputSerializer", VendorKpisOutputSerializer, VendorSeriesOutputSerializer
+)
 
 
 class OverviewKpisOutputSerializer(serializers.Serializer):
@@ -216,10 +219,9 @@ class OverviewSeriesOutputSerializer(serializers.Serializer):
     fees = PointOutputSerializer(many=True)
 
 
-class OverviewOutputSerializer(serializers.Serializer):
-    range = RangeOutputSerializer()
-    kpis = OverviewKpisOutputSerializer()
-    series = OverviewSeriesOutputSerializer()
+OverviewOutputSerializer = _dashboard(
+    "OverviewOutputSerializer", OverviewKpisOutputSerializer, OverviewSeriesOutputSerializer
+)
 
 
 class TrendSeriesOutputSerializer(serializers.Serializer):
