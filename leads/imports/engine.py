@@ -243,7 +243,8 @@ def records_insert(objects: list[Model]) -> list[Model]:
     if connection.vendor != "postgresql":
         return model.objects.bulk_create(objects, batch_size=500)
     meta = model._meta
-    fields = [f for f in meta.concrete_fields if f is not meta.pk]
+    # The database computes generated columns, and COPY refuses them.
+    fields = [f for f in meta.concrete_fields if f is not meta.pk and not f.generated]
     now_fields = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
     json_fields = {f.attname: f.encoder for f in fields if isinstance(f, JSONField)}
     with _server_cursor() as cursor:
