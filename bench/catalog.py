@@ -825,7 +825,10 @@ def load(server: Server, names: list[str], paths: dict, expects: dict, args, scr
 # --- Report ---------------------------------------------------------------------------------
 
 
-def machine(config: dict) -> list[str]:
+def machine(
+    config: dict, *, tables: tuple[str, ...] = ("marketplace_listing",), connections: int = CONNECTIONS
+) -> list[str]:
+    """The lines that say where and how a run was made: date, code, host, versions, server and load."""
     import django
     import gunicorn
 
@@ -840,7 +843,10 @@ def machine(config: dict) -> list[str]:
     with connect(config, autocommit=True) as conn:
         version = conn.execute("SHOW server_version").fetchone()[0]
         shared_buffers = conn.execute("SHOW shared_buffers").fetchone()[0]
-        size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('marketplace_listing'))").fetchone()[0]
+        sizes = ", ".join(
+            f"{table} {conn.execute('SELECT pg_size_pretty(pg_total_relation_size(%s))', [table]).fetchone()[0]}"
+            for table in tables
+        )
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" [")[0]  # noqa: S607
     git = ["git", "-C", str(ROOT)]
     revision = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()  # noqa: S603
@@ -852,12 +858,12 @@ def machine(config: dict) -> list[str]:
         + (f" with {len(changed)} uncommitted changes outside bench/" if changed else ""),
         f"Machine: {os.cpu_count()} CPUs ({model}), {mem_kb / 1024 / 1024:.0f} GB RAM, {distro}",
         f"PostgreSQL {version} on the same host (shared_buffers {shared_buffers}, jit off for the app's connections; "
-        f"listing table with "
-        f"indexes {size}), Python {platform.python_version()}, Django {django.get_version()}, "
+        f"tables with their indexes: {sizes}), Python {platform.python_version()}, Django {django.get_version()}, "
         f"gunicorn {gunicorn.__version__}, {wrk_version}",
-        f"Server: gunicorn {WORKERS} workers x {THREADS} threads ({' '.join(GUNICORN_FLAGS)}), no access log; "
+        f"Server: gunicorn {WORKERS} workers x {THREADS} threads ({' '.join(gunicorn_flags(connections))}), "
+        "no access log; "
         "DEBUG=false, CONN_MAX_AGE=60, Redis 7 on the same host (cache)",
-        f"Load: wrk {WRK_THREADS} threads, {CONNECTIONS} connections (keep-alive); host load average before the "
+        f"Load: wrk {WRK_THREADS} threads, {connections} connections (keep-alive); host load average before the "
         f"run {os.getloadavg()[0]:.2f}",
     ]
 
