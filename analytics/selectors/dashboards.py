@@ -17,7 +17,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Min, QuerySet, Sum
+from django.db.models import BigIntegerField, CharField, Count, DateField, F, Min, QuerySet, Sum, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import Organization, User
@@ -106,27 +107,43 @@ def _rollups(rng: DateRange, metrics, *, organization_id: int | None = None, own
 
 
 class _Totals:
-    """Rollup rows summed by metric, and by metric and one of date, key or owner."""
+    """Rollup rows summed by metric and one of date, key or owner: one query, three groupings
+    (UNION ALL), so what comes back is a row per day, key or owner of each metric, never the
+    rollup rows themselves (days x keys x owners)."""
+
+    FIELDS = ("date", "key", "owner_id")
 
     def __init__(self, rows: QuerySet):
-        self.rows = list(
-            rows.values("metric", "date", "key", "owner_id").annotate(n=Sum("count"), amount=Sum("amount"))
-        )
+        groupings = []
+        for field in self.FIELDS:
+            columns = {
+                "grouping": Value(field),
+                # Typed: PostgreSQL matches a UNION's columns by type, and a bare NULL has none.
+                "day": F("date") if field == "date" else Cast(Value(None), DateField()),
+                "group_key": F("key") if field == "key" else Value("", output_field=CharField()),
+                "group_owner": F("owner_id") if field == "owner_id" else Cast(Value(None), BigIntegerField()),
+            }
+            groupings.append(
+                rows.annotate(**columns)
+                .values("metric", *columns)
+                .annotate(n=Sum("count"), amount=Sum("amount"))
+                .order_by()
+            )
+        self.grouped: dict = {field: defaultdict(dict) for field in self.FIELDS}
+        column = {"date": "day", "key": "group_key", "owner_id": "group_owner"}
+        for row in groupings[0].union(*groupings[1:], all=True):
+            field = row["grouping"]
+            self.grouped[field][row["metric"]][row[column[field]]] = [row["n"], row["amount"]]
 
     def total(self, metric: str, *, key: str | None = None) -> tuple[int, Decimal]:
         count, amount = 0, ZERO
-        for row in self.rows:
-            if row["metric"] == metric and (key is None or row["key"] == key):
-                count, amount = count + row["n"], amount + row["amount"]
+        for value, (n, summed) in self.grouped["key"][metric].items():
+            if key is None or value == key:
+                count, amount = count + n, amount + summed
         return count, amount
 
     def by(self, metric: str, field: str) -> dict:
-        grouped: dict = defaultdict(lambda: [0, ZERO])
-        for row in self.rows:
-            if row["metric"] == metric:
-                grouped[row[field]][0] += row["n"]
-                grouped[row[field]][1] += row["amount"]
-        return grouped
+        return self.grouped[field][metric]
 
 
 def _by_interval(rng: DateRange, totals: dict, interval: str = "day") -> list[dict]:
