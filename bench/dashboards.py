@@ -779,7 +779,7 @@ def explain(args) -> None:
             )
             for sql, params, seconds in captured:
                 print(f"-- {seconds * 1000:.1f} ms in the request\n{connection.ops.compose_sql(sql, params)}")
-                if sql.lstrip().upper().startswith("SELECT"):
+                if sql.lstrip("( ").upper().startswith("SELECT"):  # a UNION starts with "("
                     with connection.cursor() as cursor:
                         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
                         print("\n".join(row[0] for row in cursor.fetchall()))
