@@ -78,12 +78,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402 - the path above first
+    QueryLog,
     connect,
     copy_line,
     database_ensure,
     database_renew,
     db_config,
+    explain_print,
+    indexes_create,
     secondary_indexes,
+    sequences_advance,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/leadnexus_bench_catalog"
@@ -446,17 +450,11 @@ def generate(config: dict, rows: int, seed: int = SEED) -> dict:
             "FROM bench_catalog_stage s ORDER BY s.id"
         )
         leads_conn.execute("DROP TABLE bench_catalog_stage")
-        for table in ("leads_lead", "marketplace_listing"):
-            sequence = f"pg_get_serial_sequence('{table}', 'id')"
-            leads_conn.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))")  # noqa: S608 - constants
-        leads_conn.commit()
+        sequences_advance(leads_conn, ["leads_lead", "marketplace_listing"])
         vectors = time.perf_counter()
         print(f"  listings with search vectors: {vectors - copied:.0f} s", flush=True)
 
-        leads_conn.execute("SET maintenance_work_mem = '1GB'")
-        for _, definition in indexes:
-            leads_conn.execute(definition)
-        leads_conn.commit()
+        indexes_create(leads_conn, indexes)
         indexed = time.perf_counter()
         print(f"  {len(indexes)} indexes rebuilt: {indexed - vectors:.0f} s", flush=True)
 
@@ -955,14 +953,7 @@ def diagnose(args, paths: dict) -> None:
     from django.test import Client
 
     client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https", HTTP_ACCEPT="application/json")
-    captured = []
-
-    def capture(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            captured.append((sql, params, time.perf_counter() - started))
+    captured = QueryLog()
 
     def get(path):
         response = client.get(path)
@@ -974,15 +965,10 @@ def diagnose(args, paths: dict) -> None:
         for name in CATALOG_TARGETS:
             get(paths[name])
             captured.clear()
-            with connection.execute_wrapper(capture):
+            with connection.execute_wrapper(captured):
                 get(paths[name])
             print(f"\n=== {name}: {TARGETS[name][0]} — {len(captured)} queries ===")
-            for sql, params, seconds in captured:
-                print(f"-- {seconds * 1000:.1f} ms in the request\n{connection.ops.compose_sql(sql, params)}")
-                if sql.lstrip().upper().startswith("SELECT"):
-                    with connection.cursor() as cursor:
-                        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-                        print("\n".join(row[0] for row in cursor.fetchall()))
+            explain_print(connection, captured)
 
     if args.profile:
         path, count = paths[args.profile], args.profile_requests
@@ -990,7 +976,7 @@ def diagnose(args, paths: dict) -> None:
             get(path)
         captured.clear()
         started = time.perf_counter()
-        with connection.execute_wrapper(capture):
+        with connection.execute_wrapper(captured):
             for _ in range(count):
                 get(path)
         wall = (time.perf_counter() - started) / count * 1000

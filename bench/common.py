@@ -4,6 +4,7 @@ again), connections to it, and rows written as COPY text. Not part of the test s
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,3 +89,41 @@ def secondary_indexes(conn, tables: list[str]) -> list[tuple[str, str]]:
         """,
         [tables],
     ).fetchall()
+
+
+def sequences_advance(conn, tables) -> None:
+    """Move each table's id sequence past the ids COPY wrote."""
+    for table in tables:
+        sequence = f"pg_get_serial_sequence('{table}', 'id')"
+        conn.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))")  # noqa: S608 - our own names
+    conn.commit()
+
+
+def indexes_create(conn, indexes: list[tuple[str, str]]) -> None:
+    """Build again the indexes `secondary_indexes` listed (and the rows were written without)."""
+    conn.execute("SET maintenance_work_mem = '1GB'")
+    for _, definition in indexes:
+        conn.execute(definition)
+    conn.commit()
+
+
+class QueryLog(list):
+    """(sql, params, seconds) of each query run while installed with
+    `connection.execute_wrapper(log)`."""
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.append((sql, params, time.perf_counter() - started))
+
+
+def explain_print(connection, queries: QueryLog) -> None:
+    """Each query as sent, its time in the request, and EXPLAIN (ANALYZE, BUFFERS) of the reads."""
+    for sql, params, seconds in queries:
+        print(f"-- {seconds * 1000:.1f} ms in the request\n{connection.ops.compose_sql(sql, params)}")
+        if sql.lstrip("( ").upper().startswith("SELECT"):  # a UNION starts with "("
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                print("\n".join(row[0] for row in cursor.fetchall()))

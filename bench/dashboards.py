@@ -95,12 +95,16 @@ from bench.catalog import (  # noqa: E402 - the path above first
     wrk,
 )
 from bench.common import (  # noqa: E402
+    QueryLog,
     connect,
     copy_line,
     database_ensure,
     database_renew,
     db_config,
+    explain_print,
+    indexes_create,
     secondary_indexes,
+    sequences_advance,
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/leadnexus_bench_dashboards"
@@ -484,17 +488,11 @@ def generate(config: dict, url: str, leads: int, purchases: int, seed: int = SEE
             f"transactions, {len(entry_lines):,} entries",
             flush=True,
         )
-        for table in BIG_TABLES:
-            sequence = f"pg_get_serial_sequence('{table}', 'id')"
-            conn.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))")  # noqa: S608 - constants
-        conn.commit()
+        sequences_advance(conn, BIG_TABLES)
         copied = time.perf_counter()
         print(f"  COPY done: {copied - started:.0f} s", flush=True)
 
-        conn.execute("SET maintenance_work_mem = '1GB'")
-        for _, definition in indexes:
-            conn.execute(definition)
-        conn.commit()
+        indexes_create(conn, indexes)
     indexed = time.perf_counter()
     print(f"  {len(indexes)} indexes rebuilt: {indexed - copied:.0f} s", flush=True)
     with connect(config, autocommit=True) as conn:
@@ -749,14 +747,7 @@ def explain(args) -> None:
     from django.test import Client
 
     people = viewers()
-    captured = []
-
-    def capture(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            captured.append((sql, params, time.perf_counter() - started))
+    captured = QueryLog()
 
     for name in args.targets:
         label, path, role = TARGETS[name]
@@ -769,7 +760,7 @@ def explain(args) -> None:
             client.get(url)
             captured.clear()
             started = time.perf_counter()
-            with connection.execute_wrapper(capture):
+            with connection.execute_wrapper(captured):
                 response = client.get(url)
             wall = (time.perf_counter() - started) * 1000
             sql_ms = sum(seconds for *_, seconds in captured) * 1000
@@ -777,12 +768,7 @@ def explain(args) -> None:
                 f"\n=== {name}:{days} {label}: {response.status_code}, {wall:.1f} ms in-process, "
                 f"{len(captured)} queries, {sql_ms:.1f} ms in SQL ==="
             )
-            for sql, params, seconds in captured:
-                print(f"-- {seconds * 1000:.1f} ms in the request\n{connection.ops.compose_sql(sql, params)}")
-                if sql.lstrip("( ").upper().startswith("SELECT"):  # a UNION starts with "("
-                    with connection.cursor() as cursor:
-                        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-                        print("\n".join(row[0] for row in cursor.fetchall()))
+            explain_print(connection, captured)
 
 
 def main() -> None:
