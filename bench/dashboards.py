@@ -11,9 +11,10 @@ over the two years up to the generation (`created_at` spread evenly):
   to nobody), has a source, and a status that depends on its age (new, contacted,
   qualified, unqualified, lost, converted); leads past `new` have a first contact a few
   hours after they came in; 0.5% are deleted.
-- opportunities on every converted lead and on 30% of the qualified ones (about 10% of the
-  leads): won, lost (both with `closed_at`) or open in one of the four open stages, with
-  amounts, probabilities and expected close dates.
+- a contact for each converted lead, and opportunities on every converted lead (on the lead
+  and its contact, as `lead_convert` makes them) and on 30% of the qualified ones: won, lost
+  (both with `closed_at`) or open in one of the four open stages, with amounts,
+  probabilities and expected close dates.
 - activities (0.6 per lead): calls, emails, meetings, notes, and tasks with due dates (a
   tenth of the past ones still open: overdue).
 - six vendor organizations (one with 40% of the sales) with their listings, each listing
@@ -108,7 +109,7 @@ from bench.common import (  # noqa: E402
 )
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/leadnexus_bench_dashboards"
-DATA_VERSION = 1  # bump when the generated data changes: the next run regenerates
+DATA_VERSION = 2  # bump when the generated data changes: the next run regenerates
 SEED = 20261204
 CONNECTIONS = 8
 AIM_P95_MS = 200
@@ -148,9 +149,13 @@ USERS = {
 }
 
 LEAD_EXTRA = ("assigned_to_id", "first_contacted_at", "deleted_at")
+CONTACT_COLUMNS = (
+    "id", "organization_id", "lead_id", "assigned_to_id", "first_name", "last_name", "email", "phone", "company",
+    "position", "notes", "email_key", "phone_key", "name_company_key", "created_at", "updated_at",
+)  # fmt: skip
 OPPORTUNITY_COLUMNS = (
-    "id", "organization_id", "lead_id", "assigned_to_id", "title", "amount", "currency", "stage", "probability",
-    "expected_close_date", "lost_reason", "closed_at", "created_at", "updated_at",
+    "id", "organization_id", "lead_id", "contact_id", "assigned_to_id", "title", "amount", "currency", "stage",
+    "probability", "expected_close_date", "lost_reason", "closed_at", "created_at", "updated_at",
 )  # fmt: skip
 ACTIVITY_COLUMNS = (
     "id", "organization_id", "lead_id", "assigned_to_id", "created_by_id", "kind", "subject", "body", "due_at",
@@ -167,7 +172,7 @@ DISPUTE_COLUMNS = (
 TRANSACTION_COLUMNS = ("id", "kind", "ref_type", "ref_id", "memo", "created_at")
 ENTRY_COLUMNS = ("transaction_id", "account", "organization_id", "amount", "currency")
 BIG_TABLES = [
-    "leads_lead", "crm_opportunity", "crm_activity", "marketplace_listing", "marketplace_purchase",
+    "leads_lead", "crm_contact", "crm_opportunity", "crm_activity", "marketplace_listing", "marketplace_purchase",
     "marketplace_dispute", "marketplace_ledgertransaction", "marketplace_ledgerentry",
 ]  # fmt: skip
 
@@ -337,7 +342,7 @@ def generate(config: dict, url: str, leads: int, purchases: int, seed: int = SEE
         conn.commit()
         ids = _Ids(conn)
         delivered = [0] * purchases
-        opportunity_lines, activity_lines = [], []
+        contact_lines, opportunity_lines, activity_lines = [], [], []
         lead_sql = f"COPY leads_lead ({', '.join((*LEAD_COLUMNS, *LEAD_EXTRA))}) FROM STDIN"
         with conn.cursor().copy(lead_sql) as copy:
             lines, written = [], 0
@@ -371,8 +376,16 @@ def generate(config: dict, url: str, leads: int, purchases: int, seed: int = SEE
                         status, rng.randint(20, 95), "{}", "valid", "[]", email, "", "", "f", created, created,
                         owner, _iso(contacted) if contacted else None, _iso(at + 86400) if random_() < 0.005 else None,
                     )))  # fmt: skip
+                    contact_id = None
+                    if status == "converted":  # as lead_convert does: a contact, and the deal on both
+                        contact_id = ids.take("crm_contact")
+                        contact_lines.append(copy_line((
+                            contact_id, buyer["id"], lead_id, owner, first, last, email, "", "", "", "", email, "", "",
+                            created, created,
+                        )))  # fmt: skip
                     if status == "converted" or (status == "qualified" and random_() < 0.3):
-                        opportunity_lines.append(_opportunity(ids, rng, buyer["id"], lead_id, owner, at, status, now))
+                        opportunity = _opportunity(ids, rng, buyer["id"], lead_id, contact_id, owner, at, status, now)
+                        opportunity_lines.append(opportunity)
                     r = random_()
                     for _ in range(0 if r < 0.6 else 1 if r < 0.85 else 2 if r < 0.95 else 3):
                         line = _activity(ids, rng, buyer["id"], lead_id, owner, at, now)
@@ -408,10 +421,15 @@ def generate(config: dict, url: str, leads: int, purchases: int, seed: int = SEE
         conn.commit()
         print(f"  {ids.next['leads_lead'] - 1:,} leads ({time.perf_counter() - started:.0f} s)", flush=True)
 
+        _copy(conn, "crm_contact", CONTACT_COLUMNS, contact_lines)
         _copy(conn, "crm_opportunity", OPPORTUNITY_COLUMNS, opportunity_lines)
         _copy(conn, "crm_activity", ACTIVITY_COLUMNS, activity_lines)
-        print(f"  {len(opportunity_lines):,} opportunities, {len(activity_lines):,} activities", flush=True)
-        del opportunity_lines, activity_lines
+        print(
+            f"  {len(contact_lines):,} contacts, {len(opportunity_lines):,} opportunities, "
+            f"{len(activity_lines):,} activities",
+            flush=True,
+        )
+        del contact_lines, opportunity_lines, activity_lines
 
         lines = []
         for listing in listings:
@@ -537,7 +555,7 @@ def _copy(conn, table: str, columns: tuple[str, ...], lines: list[str]) -> None:
     conn.commit()
 
 
-def _opportunity(ids: _Ids, rng: random.Random, org_id: int, lead_id: int, owner, at: float, status: str, now: float):
+def _opportunity(ids: _Ids, rng: random.Random, org_id: int, lead_id: int, contact_id, owner, at, status: str, now):
     created = at + rng.expovariate(1 / 3) * 86400
     closes = created + rng.uniform(5, 90) * 86400
     r = rng.random()
@@ -554,8 +572,9 @@ def _opportunity(ids: _Ids, rng: random.Random, org_id: int, lead_id: int, owner
     probability = {"closed_won": 100, "closed_lost": 0, **PROBABILITY}[stage]
     expected = date.fromtimestamp(closed or now + rng.uniform(-30, 180) * 86400)
     return copy_line((
-        ids.take("crm_opportunity"), org_id, lead_id, owner, "Opportunity", f"{rng.uniform(500, 50_000):.2f}", "USD",
-        stage, probability, expected.isoformat(), "Budget" if stage == "closed_lost" else "",
+        ids.take("crm_opportunity"), org_id, lead_id, contact_id, owner, "Opportunity",
+        f"{rng.uniform(500, 50_000):.2f}", "USD", stage, probability, expected.isoformat(),
+        "Budget" if stage == "closed_lost" else "",
         _iso(closed) if closed else None, _iso(created), _iso(closed or created),
     ))  # fmt: skip
 
