@@ -107,15 +107,18 @@ def _rollups(rng: DateRange, metrics, *, organization_id: int | None = None, own
 
 
 class _Totals:
-    """Rollup rows summed by metric and one of date, key or owner: one query, three groupings
-    (UNION ALL), so what comes back is a row per day, key or owner of each metric, never the
-    rollup rows themselves (days x keys x owners)."""
+    """Rollup rows summed in SQL: by metric, and by day, key or owner for the metrics a
+    dashboard shows that way (`by_date`, `by_key`, `by_owner`). One query (UNION ALL), which
+    returns a row per metric and per day, key or owner asked for, never the rollup rows
+    themselves (days x keys x owners), and reads each grouping's metrics only."""
 
-    FIELDS = ("date", "key", "owner_id")
-
-    def __init__(self, rows: QuerySet):
-        groupings = []
-        for field in self.FIELDS:
+    def __init__(self, rows: QuerySet, *, by_date=(), by_key=(), by_owner=()):
+        wanted = {"date": by_date, "key": by_key, "owner_id": by_owner}
+        # A metric broken down by key has its total in that grouping.
+        groupings = [("metric", rows.exclude(metric__in=by_key) if by_key else rows)]
+        groupings += [(field, rows.filter(metric__in=metrics)) for field, metrics in wanted.items() if metrics]
+        queries = []
+        for field, records in groupings:
             columns = {
                 "grouping": Value(field),
                 # Typed: PostgreSQL matches a UNION's columns by type, and a bare NULL has none.
@@ -123,19 +126,27 @@ class _Totals:
                 "group_key": F("key") if field == "key" else Value("", output_field=CharField()),
                 "group_owner": F("owner_id") if field == "owner_id" else Cast(Value(None), BigIntegerField()),
             }
-            groupings.append(
-                rows.annotate(**columns)
+            queries.append(
+                records.annotate(**columns)
                 .values("metric", *columns)
                 .annotate(n=Sum("count"), amount=Sum("amount"))
                 .order_by()
             )
-        self.grouped: dict = {field: defaultdict(dict) for field in self.FIELDS}
+        self.by_key = set(by_key)
+        self.totals: dict = {}
+        self.grouped: dict = {field: {metric: {} for metric in metrics} for field, metrics in wanted.items()}
         column = {"date": "day", "key": "group_key", "owner_id": "group_owner"}
-        for row in groupings[0].union(*groupings[1:], all=True):
-            field = row["grouping"]
-            self.grouped[field][row["metric"]][row[column[field]]] = [row["n"], row["amount"]]
+        for row in queries[0].union(*queries[1:], all=True):
+            field, figures = row["grouping"], [row["n"], row["amount"]]
+            if field == "metric":
+                self.totals[row["metric"]] = figures
+            else:
+                self.grouped[field][row["metric"]][row[column[field]]] = figures
 
     def total(self, metric: str, *, key: str | None = None) -> tuple[int, Decimal]:
+        if key is None and metric not in self.by_key:
+            count, amount = self.totals.get(metric, (0, ZERO))
+            return count, amount
         count, amount = 0, ZERO
         for value, (n, summed) in self.grouped["key"][metric].items():
             if key is None or value == key:
@@ -143,6 +154,7 @@ class _Totals:
         return count, amount
 
     def by(self, metric: str, field: str) -> dict:
+        """{day, key or owner: [count, amount]} of a metric asked for by that field."""
         return self.grouped[field][metric]
 
 
@@ -190,7 +202,12 @@ def _sales_viewer(user: User) -> User | None:
 
 def sales_dashboard(*, user: User, rng: DateRange) -> dict:
     owner = _sales_viewer(user)
-    totals = _Totals(_rollups(rng, SALES_METRICS, organization_id=user.organization_id, owner=owner))
+    totals = _Totals(
+        _rollups(rng, SALES_METRICS, organization_id=user.organization_id, owner=owner),
+        by_date=("leads.new", "deals.won"),
+        by_key=("leads.new", "leads.status"),
+        by_owner=("leads.new", "leads.contacted", "deals.won", "activities.logged"),
+    )
     new_leads = totals.total("leads.new")[0]
     contacted, waited = totals.total("leads.contacted")
     won, won_amount = totals.total("deals.won")
@@ -294,7 +311,11 @@ def _require(allowed: bool, message: str) -> None:
 
 def buyer_dashboard(*, user: User, rng: DateRange, interval: str = "day") -> dict:
     _require(can_buy(user), "The buyer dashboard is for members allowed to buy.")
-    totals = _Totals(_rollups(rng, BUYER_METRICS, organization_id=user.organization_id))
+    totals = _Totals(
+        _rollups(rng, BUYER_METRICS, organization_id=user.organization_id),
+        by_date=("purchases.made",),
+        by_key=BUYER_METRICS,
+    )
     purchases, spend = totals.total("purchases.made")
     refunded = totals.total("purchases.refunded")[1]
     won, won_amount = totals.total("purchases.won")
@@ -353,15 +374,21 @@ TOP_LISTINGS = 10
 
 def vendor_dashboard(*, user: User, rng: DateRange, interval: str = "day") -> dict:
     _require(can_sell(user), "The vendor dashboard is for members of a vendor organization allowed to sell.")
-    totals = _Totals(_rollups(rng, VENDOR_METRICS, organization_id=user.organization_id))
+    rollups = _rollups(rng, VENDOR_METRICS, organization_id=user.organization_id)
+    totals = _Totals(rollups, by_date=("sales.made",), by_key=("listings.reviewed",))
     sales, revenue = totals.total("sales.made")
     earned = totals.total("sales.earned")[1]
     refunded = totals.total("sales.refunded")[1]
     disputed = totals.total("sales.disputed")[0]
     reviewed = totals.by("listings.reviewed", "key")
     approved, rejected = reviewed.get("approved", [0])[0], reviewed.get("rejected", [0])[0]
-    by_listing = sorted(totals.by("sales.made", "key").items(), key=lambda item: (-item[1][1], -item[1][0]))[
-        :TOP_LISTINGS
+    # The best sellers ranked in SQL: a vendor sells thousands of listings in a year.
+    by_listing = [
+        (row["key"], (row["n"], row["amount"]))
+        for row in rollups.filter(metric="sales.made")
+        .values("key")
+        .annotate(n=Sum("count"), amount=Sum("amount"))
+        .order_by("-amount", "-n", "key")[:TOP_LISTINGS]
     ]
     titles = _names(Listing, [key for key, _ in by_listing], "title")
     money = balances(organization_id=user.organization_id)
@@ -397,7 +424,10 @@ def vendor_dashboard(*, user: User, rng: DateRange, interval: str = "day") -> di
 
 def overview(*, user: User, rng: DateRange) -> dict:
     _require(user.is_authenticated and user.is_staff, "The overview is for LeadNexus staff.")
-    totals = _Totals(_rollups(rng, ("sales.made", "sales.fees", "sales.refunded", "purchases.made")))
+    totals = _Totals(
+        _rollups(rng, ("sales.made", "sales.fees", "sales.refunded", "purchases.made")),
+        by_date=("sales.made", "sales.fees"),
+    )
     sales, volume = totals.total("sales.made")
     fees = totals.total("sales.fees")[1]
     refunds, refunded = totals.total("sales.refunded")

@@ -394,7 +394,7 @@ def test_every_dashboard_endpoint_costs_a_fixed_number_of_queries(manager):
         "/api/analytics/": 8,
         "/api/dashboard/client/": 3,
         "/api/dashboard/client/purchase-trends/": 3,
-        "/api/dashboard/vendor/": 5,
-        "/api/dashboard/vendor/sales-trends/": 5,
+        "/api/dashboard/vendor/": 6,
+        "/api/dashboard/vendor/sales-trends/": 6,
         "/api/analytics/overview/": 5,
     }
