@@ -421,14 +421,11 @@ def generate(config: dict, url: str, leads: int, purchases: int, seed: int = SEE
         conn.commit()
         print(f"  {ids.next['leads_lead'] - 1:,} leads ({time.perf_counter() - started:.0f} s)", flush=True)
 
-        _copy(conn, "crm_contact", CONTACT_COLUMNS, contact_lines)
-        _copy(conn, "crm_opportunity", OPPORTUNITY_COLUMNS, opportunity_lines)
-        _copy(conn, "crm_activity", ACTIVITY_COLUMNS, activity_lines)
-        print(
-            f"  {len(contact_lines):,} contacts, {len(opportunity_lines):,} opportunities, "
-            f"{len(activity_lines):,} activities",
-            flush=True,
-        )
+        _copy_all(conn, {
+            "crm_contact": (CONTACT_COLUMNS, contact_lines),
+            "crm_opportunity": (OPPORTUNITY_COLUMNS, opportunity_lines),
+            "crm_activity": (ACTIVITY_COLUMNS, activity_lines),
+        })  # fmt: skip
         del contact_lines, opportunity_lines, activity_lines
 
         lines = []
@@ -497,15 +494,12 @@ def generate(config: dict, url: str, leads: int, purchases: int, seed: int = SEE
                 f"{price:.2f}", "USD", f"{fee:.2f}", f"{earning:.2f}", "refunded" if refunded else "active",
                 _iso(at), _iso(deadline), _iso(released) if released else None, _iso(refunded) if refunded else None,
             )))  # fmt: skip
-        _copy(conn, "marketplace_purchase", PURCHASE_COLUMNS, purchase_lines)
-        _copy(conn, "marketplace_dispute", DISPUTE_COLUMNS, dispute_lines)
-        _copy(conn, "marketplace_ledgertransaction", TRANSACTION_COLUMNS, transaction_lines)
-        _copy(conn, "marketplace_ledgerentry", ENTRY_COLUMNS, entry_lines)
-        print(
-            f"  {purchases:,} purchases, {len(dispute_lines):,} disputes, {len(transaction_lines):,} ledger "
-            f"transactions, {len(entry_lines):,} entries",
-            flush=True,
-        )
+        _copy_all(conn, {
+            "marketplace_purchase": (PURCHASE_COLUMNS, purchase_lines),
+            "marketplace_dispute": (DISPUTE_COLUMNS, dispute_lines),
+            "marketplace_ledgertransaction": (TRANSACTION_COLUMNS, transaction_lines),
+            "marketplace_ledgerentry": (ENTRY_COLUMNS, entry_lines),
+        })  # fmt: skip
         sequences_advance(conn, BIG_TABLES)
         copied = time.perf_counter()
         print(f"  COPY done: {copied - started:.0f} s", flush=True)
@@ -553,6 +547,13 @@ def _copy(conn, table: str, columns: tuple[str, ...], lines: list[str]) -> None:
         for start in range(0, len(lines), 20_000):
             copy.write("".join(lines[start : start + 20_000]))
     conn.commit()
+
+
+def _copy_all(conn, tables: dict[str, tuple[tuple[str, ...], list[str]]]) -> None:
+    """COPY each table's rows, then say how many."""
+    for table, (columns, lines) in tables.items():
+        _copy(conn, table, columns, lines)
+    print("  " + ", ".join(f"{len(lines):,} {table}" for table, (_, lines) in tables.items()), flush=True)
 
 
 def _opportunity(ids: _Ids, rng: random.Random, org_id: int, lead_id: int, contact_id, owner, at, status: str, now):
