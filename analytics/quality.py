@@ -52,11 +52,13 @@ DISPUTED = Q(status=Purchase.Status.REFUNDED) | Q(
 CONTACTED = Q(delivered_lead__first_contacted_at__isnull=False) | ~Q(delivered_lead__status=Lead.Status.NEW)
 
 
-def _won():
+def _won() -> Q:
+    """A won opportunity on the delivered lead, or on a contact converted from it. Two EXISTS,
+    each answered by an index (the opportunity's lead; the contact's lead): one EXISTS with the
+    OR inside, across the contact join, read every won opportunity for each sold lead."""
     won = Opportunity.objects.filter(stage=Opportunity.Stage.CLOSED_WON, deleted_at__isnull=True)
-    return Exists(
-        won.filter(Q(lead_id=OuterRef("delivered_lead_id")) | Q(contact__lead_id=OuterRef("delivered_lead_id")))
-    )
+    lead = OuterRef("delivered_lead_id")
+    return Q(Exists(won.filter(lead_id=lead))) | Q(Exists(won.filter(contact__lead_id=lead)))
 
 
 def sold_leads(vendor_id: int):
@@ -83,7 +85,7 @@ def vendor_quality_figures(*, vendor_id: int) -> QualityFigures:
     counts = sold_leads(vendor_id).aggregate(
         sold=Count("pk"),
         contacted=Count("pk", filter=CONTACTED),
-        won=Count("pk", filter=Q(_won())),
+        won=Count("pk", filter=_won()),
         disputed=Count("pk", filter=DISPUTED),
     )
     sold = counts["sold"]

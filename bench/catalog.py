@@ -77,10 +77,22 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import (  # noqa: E402 - the path above first
+    QueryLog,
+    connect,
+    copy_line,
+    database_ensure,
+    database_renew,
+    db_config,
+    explain_print,
+    indexes_create,
+    secondary_indexes,
+    sequences_advance,
+)
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/leadnexus_bench_catalog"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
 NO_CACHE = ":no-cache"  # suffix of a target measured with the catalog page cache off
-FORBIDDEN_DATABASES = ("leadnexus_dev", "leadnexus_ci")
 DATA_VERSION = 1  # bump when the generated data changes: the next run regenerates
 SEED = 20261122
 PAGE_SIZE = 25
@@ -247,46 +259,9 @@ CATALOG_TARGETS = [name for name in TARGETS if name != "bare"]
 # --- Database ------------------------------------------------------------------------------
 
 
-def _db_config(url: str) -> dict:
-    import environ
-
-    config = environ.Env.db_url_config(url)
-    name = config["NAME"]
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("The catalog benchmark needs PostgreSQL: --database-url postgres://...")
-    if name.startswith("test_") or name in FORBIDDEN_DATABASES:
-        sys.exit(f"Refusing to use the database {name!r}: pick a bench database (default leadnexus_bench_catalog).")
-    return config
-
-
-def _admin_connection(config: dict):
-    import psycopg
-
-    return psycopg.connect(
-        host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"], password=config["PASSWORD"] or None,
-        dbname="postgres", autocommit=True,
-    )  # fmt: skip
-
-
-def _connect(config: dict, *, autocommit: bool = False):
-    import psycopg
-
-    return psycopg.connect(
-        host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"], password=config["PASSWORD"] or None,
-        dbname=config["NAME"], autocommit=autocommit,
-    )  # fmt: skip
-
-
-def _migrate(url: str) -> None:
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "leadnexus.settings", "REDIS_URL": ""}
-    subprocess.run(  # noqa: S603 - manage.py of this project
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"], check=True, env=env
-    )
-
-
 def _dataset(config: dict) -> dict | None:
     """The generated data set's record, when the database holds a complete one."""
-    with _connect(config, autocommit=True) as conn:
+    with connect(config, autocommit=True) as conn:
         exists = conn.execute("SELECT to_regclass('bench_catalog_dataset')").fetchone()[0]
         if not exists:
             return None
@@ -302,14 +277,8 @@ def _dataset(config: dict) -> dict | None:
 
 def prepare(url: str, rows: int, *, regenerate: bool, reuse: bool) -> dict:
     """Create and migrate the bench database; generate the data unless the same set is there."""
-    config = _db_config(url)
-    with _admin_connection(config) as admin:
-        present = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone()
-        if not present:
-            if reuse:
-                sys.exit(f"--reuse: the database {config['NAME']} does not exist.")
-            admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
-    _migrate(url)
+    config = db_config(url)
+    present = database_ensure(url, reuse=reuse)
     record = _dataset(config)
     fits = record is not None and record["rows"] == rows and record["version"] == DATA_VERSION
     if reuse and not fits:
@@ -319,16 +288,8 @@ def prepare(url: str, rows: int, *, regenerate: bool, reuse: bool) -> dict:
               f"(took {record['seconds']:.0f} s; --regenerate to make them again)", flush=True)  # fmt: skip
         return {"reused": True, **record}
     if present:
-        # A fresh database: a partial or older data set, or its indexes, are not worth repairing.
-        with _admin_connection(config) as admin:
-            admin.execute(f'DROP DATABASE "{config["NAME"]}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
-        _migrate(url)
+        database_renew(url)
     return {"reused": False, **generate(config, rows)}
-
-
-def _line(values) -> str:
-    return "\t".join("\\N" if value is None else str(value) for value in values) + "\n"
 
 
 LEAD_COLUMNS = (
@@ -351,19 +312,6 @@ SEARCH_VECTOR_SQL = (
     " || ' ' || COALESCE(s.company, '')), 'B')"
     " || setweight(to_tsvector('{config}'::regconfig, COALESCE(s.description, '')), 'C')"
 )
-
-
-def _secondary_indexes(conn, tables: list[str]) -> list[tuple[str, str]]:
-    """(name, definition) of the indexes of `tables` that back no constraint."""
-    return conn.execute(
-        """
-        SELECT i.relname, pg_get_indexdef(i.oid)
-        FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-        WHERE t.relname = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid)
-        ORDER BY i.relname
-        """,
-        [tables],
-    ).fetchall()
 
 
 def _vendors(rng: random.Random, count: int = 60) -> list[tuple[int, str | None]]:
@@ -404,9 +352,9 @@ def generate(config: dict, rows: int, seed: int = SEED) -> dict:
         for n in rng.sample(range(rows), count):
             rare_at.setdefault(n, []).append(word)
 
-    with _connect(config) as leads_conn, _connect(config) as stage_conn:
+    with connect(config) as leads_conn, connect(config) as stage_conn:
         leads_conn.execute("SET session_replication_role = replica")  # no FK triggers: ids are right by design
-        indexes = _secondary_indexes(leads_conn, ["leads_lead", "marketplace_listing"])
+        indexes = secondary_indexes(leads_conn, ["leads_lead", "marketplace_listing"])
         for name, _ in indexes:
             leads_conn.execute(f'DROP INDEX "{name}"')
         leads_conn.commit()
@@ -471,13 +419,13 @@ def generate(config: dict, rows: int, seed: int = SEED) -> dict:
                     else "enterprise"
                 )  # fmt: skip
                 lead_id, listing_id = lead_start + n, listing_start + n
-                lead_lines.append(_line((
+                lead_lines.append(copy_line((
                     lead_id, vendor_id, first, last, email, phone, company, job,
                     industry, city, f"https://www.{domain}" if random_() < 0.8 else "", employees, None, category,
                     "", "{}", "listing", "new", score, "{}", validation, "[]", email, phone, "", "t", created, created,
                 )))  # fmt: skip
                 exclusive = random_() < 0.7
-                stage_lines.append(_line((
+                stage_lines.append(copy_line((
                     listing_id, vendor_id, lead_id, title, description, industry, city, employees, f"{price:.2f}",
                     "USD", "t" if exclusive else "f", 1 if exclusive else rng.randint(2, 10), 0, 0, "approved",
                     "available", "", reviewed, score, validation, quality, created, reviewed, company,
@@ -502,21 +450,15 @@ def generate(config: dict, rows: int, seed: int = SEED) -> dict:
             "FROM bench_catalog_stage s ORDER BY s.id"
         )
         leads_conn.execute("DROP TABLE bench_catalog_stage")
-        for table in ("leads_lead", "marketplace_listing"):
-            sequence = f"pg_get_serial_sequence('{table}', 'id')"
-            leads_conn.execute(f"SELECT setval({sequence}, (SELECT max(id) FROM {table}))")  # noqa: S608 - constants
-        leads_conn.commit()
+        sequences_advance(leads_conn, ["leads_lead", "marketplace_listing"])
         vectors = time.perf_counter()
         print(f"  listings with search vectors: {vectors - copied:.0f} s", flush=True)
 
-        leads_conn.execute("SET maintenance_work_mem = '1GB'")
-        for _, definition in indexes:
-            leads_conn.execute(definition)
-        leads_conn.commit()
+        indexes_create(leads_conn, indexes)
         indexed = time.perf_counter()
         print(f"  {len(indexes)} indexes rebuilt: {indexed - vectors:.0f} s", flush=True)
 
-    with _connect(config, autocommit=True) as conn:
+    with connect(config, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE leads_lead")
         conn.execute("VACUUM ANALYZE marketplace_listing")
         conn.execute("VACUUM ANALYZE accounts_organization")
@@ -525,7 +467,7 @@ def generate(config: dict, rows: int, seed: int = SEED) -> dict:
     _check_vectors(rng)
 
     seconds = time.perf_counter() - started
-    with _connect(config) as conn:
+    with connect(config) as conn:
         conn.execute(
             "CREATE TABLE bench_catalog_dataset (rows int, version int, seed bigint, generated_at timestamptz, "
             "seconds float, phases jsonb)"
@@ -571,7 +513,7 @@ def deep_cursor(config: dict) -> tuple[str, int]:
     id desc), encoded as `marketplace.selectors_catalog._encode` does, and the id of the first
     listing of that page."""
     before = (DEEP_PAGE - 1) * PAGE_SIZE
-    with _connect(config, autocommit=True) as conn:
+    with connect(config, autocommit=True) as conn:
         rows = conn.execute(
             "SELECT catalog_score, id FROM marketplace_listing "
             "WHERE approval_status = 'approved' AND status = 'available' "
@@ -724,10 +666,10 @@ def redis_flush(url: str) -> None:
     redis.Redis.from_url(url, socket_timeout=5).flushdb()
 
 
-def request(port: int, path: str) -> tuple[int, bytes]:
+def request(port: int, path: str, headers: dict | None = None) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("GET", path, headers={**HEADERS, "Host": f"127.0.0.1:{port}"})
+        conn.request("GET", path, headers={**HEADERS, "Host": f"127.0.0.1:{port}", **(headers or {})})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -782,9 +724,14 @@ def cpu_sample(app_pid: int) -> dict:
     return sample
 
 
-def wrk(port: int, path: str, *, duration: int, script: Path) -> dict:
+def wrk(
+    port: int, path: str, *, duration: int, script: Path, connections: int = CONNECTIONS, headers: dict | None = None
+) -> dict:
+    """One wrk run of `path`: `connections` keep-alive clients, `headers` beside the script's."""
     url = f"http://127.0.0.1:{port}{path}"
-    command = ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{duration}s", "--timeout", "10s", "-s", str(script)]
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(script)]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout  # noqa: S603
     line = next((line for line in output.splitlines() if line.startswith("BENCH_JSON ")), None)
     if line is None:
@@ -818,10 +765,10 @@ def wait_quiet(limit: float, patience: int) -> None:
 UNEVEN = 75  # % of the app's CPU in its busiest worker
 
 
-def measure(server: Server, path: str, args, script: Path) -> dict:
+def measure(server: Server, path: str, args, script: Path, **wrk_options) -> dict:
     """One wrk run of `path`, with the CPU each part of the stack spent meanwhile."""
     before, children, started = cpu_sample(server.process.pid), os.times(), time.monotonic()
-    result = wrk(server.port, path, duration=args.duration, script=script)
+    result = wrk(server.port, path, duration=args.duration, script=script, **wrk_options)
     after, children_after, wall = cpu_sample(server.process.pid), os.times(), time.monotonic() - started
     ticks = {key: (after[key] - before.get(key, 0)) / CLOCK_TICKS for key in after}
     workers = sorted((value for key, value in ticks.items() if key.startswith("worker ")), reverse=True)
@@ -876,7 +823,10 @@ def load(server: Server, names: list[str], paths: dict, expects: dict, args, scr
 # --- Report ---------------------------------------------------------------------------------
 
 
-def machine(config: dict) -> list[str]:
+def machine(
+    config: dict, *, tables: tuple[str, ...] = ("marketplace_listing",), connections: int = CONNECTIONS
+) -> list[str]:
+    """The lines that say where and how a run was made: date, code, host, versions, server and load."""
     import django
     import gunicorn
 
@@ -888,10 +838,13 @@ def machine(config: dict) -> list[str]:
     distro = next(
         (line.split("=", 1)[1].strip('"') for line in os_release.splitlines() if line.startswith("PRETTY")), ""
     )
-    with _connect(config, autocommit=True) as conn:
+    with connect(config, autocommit=True) as conn:
         version = conn.execute("SHOW server_version").fetchone()[0]
         shared_buffers = conn.execute("SHOW shared_buffers").fetchone()[0]
-        size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('marketplace_listing'))").fetchone()[0]
+        sizes = ", ".join(
+            f"{table} {conn.execute('SELECT pg_size_pretty(pg_total_relation_size(%s))', [table]).fetchone()[0]}"
+            for table in tables
+        )
     wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" [")[0]  # noqa: S607
     git = ["git", "-C", str(ROOT)]
     revision = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()  # noqa: S603
@@ -903,12 +856,12 @@ def machine(config: dict) -> list[str]:
         + (f" with {len(changed)} uncommitted changes outside bench/" if changed else ""),
         f"Machine: {os.cpu_count()} CPUs ({model}), {mem_kb / 1024 / 1024:.0f} GB RAM, {distro}",
         f"PostgreSQL {version} on the same host (shared_buffers {shared_buffers}, jit off for the app's connections; "
-        f"listing table with "
-        f"indexes {size}), Python {platform.python_version()}, Django {django.get_version()}, "
+        f"tables with their indexes: {sizes}), Python {platform.python_version()}, Django {django.get_version()}, "
         f"gunicorn {gunicorn.__version__}, {wrk_version}",
-        f"Server: gunicorn {WORKERS} workers x {THREADS} threads ({' '.join(GUNICORN_FLAGS)}), no access log; "
+        f"Server: gunicorn {WORKERS} workers x {THREADS} threads ({' '.join(gunicorn_flags(connections))}), "
+        "no access log; "
         "DEBUG=false, CONN_MAX_AGE=60, Redis 7 on the same host (cache)",
-        f"Load: wrk {WRK_THREADS} threads, {CONNECTIONS} connections (keep-alive); host load average before the "
+        f"Load: wrk {WRK_THREADS} threads, {connections} connections (keep-alive); host load average before the "
         f"run {os.getloadavg()[0]:.2f}",
     ]
 
@@ -1000,14 +953,7 @@ def diagnose(args, paths: dict) -> None:
     from django.test import Client
 
     client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https", HTTP_ACCEPT="application/json")
-    captured = []
-
-    def capture(execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            captured.append((sql, params, time.perf_counter() - started))
+    captured = QueryLog()
 
     def get(path):
         response = client.get(path)
@@ -1019,15 +965,10 @@ def diagnose(args, paths: dict) -> None:
         for name in CATALOG_TARGETS:
             get(paths[name])
             captured.clear()
-            with connection.execute_wrapper(capture):
+            with connection.execute_wrapper(captured):
                 get(paths[name])
             print(f"\n=== {name}: {TARGETS[name][0]} — {len(captured)} queries ===")
-            for sql, params, seconds in captured:
-                print(f"-- {seconds * 1000:.1f} ms in the request\n{connection.ops.compose_sql(sql, params)}")
-                if sql.lstrip().upper().startswith("SELECT"):
-                    with connection.cursor() as cursor:
-                        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-                        print("\n".join(row[0] for row in cursor.fetchall()))
+            explain_print(connection, captured)
 
     if args.profile:
         path, count = paths[args.profile], args.profile_requests
@@ -1035,7 +976,7 @@ def diagnose(args, paths: dict) -> None:
             get(path)
         captured.clear()
         started = time.perf_counter()
-        with connection.execute_wrapper(capture):
+        with connection.execute_wrapper(captured):
             for _ in range(count):
                 get(path)
         wall = (time.perf_counter() - started) / count * 1000
@@ -1134,7 +1075,7 @@ def main() -> None:
 
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get update && apt-get install -y wrk")
-    config = _db_config(args.database_url)
+    config = db_config(args.database_url)
     os.environ.update(DATABASE_URL=args.database_url, REDIS_URL="", DJANGO_SETTINGS_MODULE="leadnexus.settings")
     import django
 

@@ -17,7 +17,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, Min, QuerySet, Sum
+from django.db.models import BigIntegerField, CharField, Count, DateField, F, Min, QuerySet, Sum, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.models import Organization, User
@@ -106,27 +107,55 @@ def _rollups(rng: DateRange, metrics, *, organization_id: int | None = None, own
 
 
 class _Totals:
-    """Rollup rows summed by metric, and by metric and one of date, key or owner."""
+    """Rollup rows summed in SQL: by metric, and by day, key or owner for the metrics a
+    dashboard shows that way (`by_date`, `by_key`, `by_owner`). One query (UNION ALL), which
+    returns a row per metric and per day, key or owner asked for, never the rollup rows
+    themselves (days x keys x owners), and reads each grouping's metrics only."""
 
-    def __init__(self, rows: QuerySet):
-        self.rows = list(
-            rows.values("metric", "date", "key", "owner_id").annotate(n=Sum("count"), amount=Sum("amount"))
-        )
+    def __init__(self, rows: QuerySet, *, by_date=(), by_key=(), by_owner=()):
+        wanted = {"date": by_date, "key": by_key, "owner_id": by_owner}
+        # A metric broken down by key has its total in that grouping.
+        groupings = [("metric", rows.exclude(metric__in=by_key) if by_key else rows)]
+        groupings += [(field, rows.filter(metric__in=metrics)) for field, metrics in wanted.items() if metrics]
+        queries = []
+        for field, records in groupings:
+            columns = {
+                "grouping": Value(field),
+                # Typed: PostgreSQL matches a UNION's columns by type, and a bare NULL has none.
+                "day": F("date") if field == "date" else Cast(Value(None), DateField()),
+                "group_key": F("key") if field == "key" else Value("", output_field=CharField()),
+                "group_owner": F("owner_id") if field == "owner_id" else Cast(Value(None), BigIntegerField()),
+            }
+            queries.append(
+                records.annotate(**columns)
+                .values("metric", *columns)
+                .annotate(n=Sum("count"), amount=Sum("amount"))
+                .order_by()
+            )
+        self.by_key = set(by_key)
+        self.totals: dict = {}
+        self.grouped: dict = {field: {metric: {} for metric in metrics} for field, metrics in wanted.items()}
+        column = {"date": "day", "key": "group_key", "owner_id": "group_owner"}
+        for row in queries[0].union(*queries[1:], all=True):
+            field, figures = row["grouping"], [row["n"], row["amount"]]
+            if field == "metric":
+                self.totals[row["metric"]] = figures
+            else:
+                self.grouped[field][row["metric"]][row[column[field]]] = figures
 
     def total(self, metric: str, *, key: str | None = None) -> tuple[int, Decimal]:
+        if key is None and metric not in self.by_key:
+            count, amount = self.totals.get(metric, (0, ZERO))
+            return count, amount
         count, amount = 0, ZERO
-        for row in self.rows:
-            if row["metric"] == metric and (key is None or row["key"] == key):
-                count, amount = count + row["n"], amount + row["amount"]
+        for value, (n, summed) in self.grouped["key"][metric].items():
+            if key is None or value == key:
+                count, amount = count + n, amount + summed
         return count, amount
 
     def by(self, metric: str, field: str) -> dict:
-        grouped: dict = defaultdict(lambda: [0, ZERO])
-        for row in self.rows:
-            if row["metric"] == metric:
-                grouped[row[field]][0] += row["n"]
-                grouped[row[field]][1] += row["amount"]
-        return grouped
+        """{day, key or owner: [count, amount]} of a metric asked for by that field."""
+        return self.grouped[field][metric]
 
 
 def _by_interval(rng: DateRange, totals: dict, interval: str = "day") -> list[dict]:
@@ -173,7 +202,12 @@ def _sales_viewer(user: User) -> User | None:
 
 def sales_dashboard(*, user: User, rng: DateRange) -> dict:
     owner = _sales_viewer(user)
-    totals = _Totals(_rollups(rng, SALES_METRICS, organization_id=user.organization_id, owner=owner))
+    totals = _Totals(
+        _rollups(rng, SALES_METRICS, organization_id=user.organization_id, owner=owner),
+        by_date=("leads.new", "deals.won"),
+        by_key=("leads.new", "leads.status"),
+        by_owner=("leads.new", "leads.contacted", "deals.won", "activities.logged"),
+    )
     new_leads = totals.total("leads.new")[0]
     contacted, waited = totals.total("leads.contacted")
     won, won_amount = totals.total("deals.won")
@@ -277,7 +311,11 @@ def _require(allowed: bool, message: str) -> None:
 
 def buyer_dashboard(*, user: User, rng: DateRange, interval: str = "day") -> dict:
     _require(can_buy(user), "The buyer dashboard is for members allowed to buy.")
-    totals = _Totals(_rollups(rng, BUYER_METRICS, organization_id=user.organization_id))
+    totals = _Totals(
+        _rollups(rng, BUYER_METRICS, organization_id=user.organization_id),
+        by_date=("purchases.made",),
+        by_key=BUYER_METRICS,
+    )
     purchases, spend = totals.total("purchases.made")
     refunded = totals.total("purchases.refunded")[1]
     won, won_amount = totals.total("purchases.won")
@@ -336,15 +374,21 @@ TOP_LISTINGS = 10
 
 def vendor_dashboard(*, user: User, rng: DateRange, interval: str = "day") -> dict:
     _require(can_sell(user), "The vendor dashboard is for members of a vendor organization allowed to sell.")
-    totals = _Totals(_rollups(rng, VENDOR_METRICS, organization_id=user.organization_id))
+    rollups = _rollups(rng, VENDOR_METRICS, organization_id=user.organization_id)
+    totals = _Totals(rollups, by_date=("sales.made",), by_key=("listings.reviewed",))
     sales, revenue = totals.total("sales.made")
     earned = totals.total("sales.earned")[1]
     refunded = totals.total("sales.refunded")[1]
     disputed = totals.total("sales.disputed")[0]
     reviewed = totals.by("listings.reviewed", "key")
     approved, rejected = reviewed.get("approved", [0])[0], reviewed.get("rejected", [0])[0]
-    by_listing = sorted(totals.by("sales.made", "key").items(), key=lambda item: (-item[1][1], -item[1][0]))[
-        :TOP_LISTINGS
+    # The best sellers ranked in SQL: a vendor sells thousands of listings in a year.
+    by_listing = [
+        (row["key"], (row["n"], row["amount"]))
+        for row in rollups.filter(metric="sales.made")
+        .values("key")
+        .annotate(n=Sum("count"), amount=Sum("amount"))
+        .order_by("-amount", "-n", "key")[:TOP_LISTINGS]
     ]
     titles = _names(Listing, [key for key, _ in by_listing], "title")
     money = balances(organization_id=user.organization_id)
@@ -380,7 +424,10 @@ def vendor_dashboard(*, user: User, rng: DateRange, interval: str = "day") -> di
 
 def overview(*, user: User, rng: DateRange) -> dict:
     _require(user.is_authenticated and user.is_staff, "The overview is for LeadNexus staff.")
-    totals = _Totals(_rollups(rng, ("sales.made", "sales.fees", "sales.refunded", "purchases.made")))
+    totals = _Totals(
+        _rollups(rng, ("sales.made", "sales.fees", "sales.refunded", "purchases.made")),
+        by_date=("sales.made", "sales.fees"),
+    )
     sales, volume = totals.total("sales.made")
     fees = totals.total("sales.fees")[1]
     refunds, refunded = totals.total("sales.refunded")

@@ -361,3 +361,40 @@ def test_the_buyer_dashboard_changes_after_a_deal_on_a_bought_lead_is_won(manage
 
     after = client.get("/api/dashboard/client/", {"days": 1}).json()["kpis"]
     assert (before["won_amount"], after["won_amount"], after["return_on_spend"]) == ("0.00", "700.00", 14.0)
+
+
+def test_every_dashboard_endpoint_costs_a_fixed_number_of_queries(manager):
+    first, _, _ = _market(manager)
+    seller, staff = UserFactory(organization=first), StaffUserFactory()
+    viewers = {
+        "/api/analytics/": manager,
+        "/api/dashboard/client/": manager,
+        "/api/dashboard/client/purchase-trends/": manager,
+        "/api/dashboard/vendor/": seller,
+        "/api/dashboard/vendor/sales-trends/": seller,
+        "/api/analytics/overview/": staff,
+    }
+    clients = {url: bearer_client(user) for url, user in viewers.items()}
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert clients[url].get(url, {"from": "2026-02-01", "to": "2026-03-31"}).status_code == 200
+        return len(captured)
+
+    before = {url: queries(url) for url in viewers}
+    _market(manager)
+    for day in range(5):  # more sales of the same vendor, on other days
+        purchase = PurchaseFactory(listing=ListingFactory(vendor=first), buyer=manager.organization)
+        _at(purchase, purchased_at=LATE_EVENING - timedelta(days=day + 1))
+    _rebuild()
+
+    assert {url: queries(url) for url in viewers} == before
+    # Signing in (the session, the user) included; the rollups are one query whatever the range.
+    assert before == {
+        "/api/analytics/": 8,
+        "/api/dashboard/client/": 3,
+        "/api/dashboard/client/purchase-trends/": 3,
+        "/api/dashboard/vendor/": 6,
+        "/api/dashboard/vendor/sales-trends/": 6,
+        "/api/analytics/overview/": 5,
+    }
