@@ -5,6 +5,7 @@ whose sold leads they concern (`analytics.quality`)."""
 from datetime import datetime
 
 from accounts.models import Organization
+from analytics.dashboard_cache import dashboards_changed
 from analytics.quality import vendor_quality_refresh, vendors_of_leads
 from analytics.rollups import rollups_rebuild
 from analytics.services.rollups import rollup_day_mark
@@ -111,6 +112,12 @@ def listing_day_mark(event: Event) -> None:
         rollup_day_mark(organization_id=listing.vendor_id, family="listings", when=listing.reviewed_at)
 
 
+def dashboards_follow(event: Event) -> None:
+    """What a dashboard shows of now (the open pipeline, tasks) changed: its answers go."""
+    if event.org_id:
+        dashboards_changed(event.org_id)
+
+
 @subscribe("accounts.organization.updated", run_async=True)
 def rollups_follow_time_zone(event: Event) -> None:
     """Days are the organization's local days: a new time zone moves every one of them."""
@@ -124,6 +131,7 @@ for _names, _handler in (
     (LEAD_EVENTS, lead_days_mark),
     (OPPORTUNITY_EVENTS, opportunity_days_mark),
     ((*ACTIVITY_EVENTS, "crm.activity.deleted"), activity_day_mark),
+    ((*LEAD_EVENTS, *OPPORTUNITY_EVENTS, *ACTIVITY_EVENTS, "crm.activity.deleted"), dashboards_follow),
     (("marketplace.purchase.completed",), purchase_days_mark),
     (("marketplace.dispute.opened", "marketplace.dispute.resolved"), dispute_days_mark),
     (("marketplace.listing.approved", "marketplace.listing.rejected"), listing_day_mark),

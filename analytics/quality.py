@@ -36,6 +36,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q
 
+from analytics.dashboard_cache import dashboards_changed
 from crm.models import Opportunity
 from leads.models import Lead
 from marketplace.models import Dispute, Purchase, VendorQuality
@@ -99,8 +100,11 @@ def vendor_quality_figures(*, vendor_id: int) -> QualityFigures:
 
 
 def vendor_quality_refresh(*, vendor_id: int):
-    """Recompute one vendor's figures and store them on it and its listings."""
-    return vendor_quality_store(vendor_id=vendor_id, figures=vendor_quality_figures(vendor_id=vendor_id))
+    """Recompute one vendor's figures and store them on it and its listings (its dashboard
+    shows them)."""
+    stored = vendor_quality_store(vendor_id=vendor_id, figures=vendor_quality_figures(vendor_id=vendor_id))
+    dashboards_changed(vendor_id)
+    return stored
 
 
 def vendor_quality_refresh_all() -> int:

@@ -8,14 +8,12 @@ Running any report needs the export permission (`can_export`), like every downlo
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.policy import permissions_of
@@ -41,23 +39,6 @@ class ReportKind:
 
 
 # --- Dates -------------------------------------------------------------------------------------
-
-
-def zone_of(organization: Organization) -> ZoneInfo:
-    return ZoneInfo(organization.time_zone or settings.TIME_ZONE)
-
-
-def local_today(organization: Organization) -> date:
-    return timezone.now().astimezone(zone_of(organization)).date()
-
-
-def local_bounds(organization: Organization, date_from: date, date_to: date) -> tuple[datetime, datetime]:
-    """The instants from the start of `date_from` to the end of `date_to`, in the organization's
-    time zone (daylight saving changes included)."""
-    zone = zone_of(organization)
-    start = datetime.combine(date_from, time.min, tzinfo=zone)
-    end = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone)
-    return start, end
 
 
 def _local(value: datetime | None, zone: ZoneInfo) -> str:

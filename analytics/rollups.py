@@ -23,11 +23,10 @@ Families and their metrics (`count` | `amount`):
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import (
     Case,
@@ -49,6 +48,8 @@ from django.db.models import (
 from django.db.models.functions import Cast, TruncDate
 
 from accounts.models import Organization
+from analytics.dashboard_cache import dashboards_changed
+from analytics.dates import local_bounds, zone_of
 from analytics.models import DailyRollup
 from crm.models import Activity, Opportunity
 from leads.models import Lead
@@ -76,18 +77,6 @@ class Family:
     name: str
     metrics: tuple[str, ...]
     rows: Rows
-
-
-def zone_of(organization: Organization) -> ZoneInfo:
-    return ZoneInfo(organization.time_zone or settings.TIME_ZONE)
-
-
-def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The instants a local day starts and the next one starts (23 or 25 hours apart when the
-    clocks change)."""
-    return datetime.combine(day, time.min, tzinfo=zone), datetime.combine(
-        day + timedelta(days=1), time.min, tzinfo=zone
-    )
 
 
 def _grouped(records: QuerySet, field: str, zone: ZoneInfo, start, end, *, key=None, owner=None, **sums) -> QuerySet:
@@ -291,8 +280,8 @@ def rollups_recompute(*, organization: Organization, family: str, first: date | 
     """Replace the family's rollups of the organization from `first` to `last` (local dates,
     inclusive; None: its whole history) with what the source tables say now. How many rows."""
     zone = zone_of(organization)
-    start = day_bounds(first, zone)[0] if first else None
-    end = day_bounds(last, zone)[1] if last else None
+    start = local_bounds(organization, first, first)[0] if first else None
+    end = local_bounds(organization, last, last)[1] if last else None
     spec = FAMILIES[family]
     rows = [row for row in spec.rows(organization.pk, zone, start, end) if row.count or row.amount]
     kept = DailyRollup.objects.filter(organization=organization, metric__in=spec.metrics)
@@ -301,6 +290,7 @@ def rollups_recompute(*, organization: Organization, family: str, first: date | 
     if last:
         kept = kept.filter(date__lte=last)
     with transaction.atomic():
+        dashboards_changed(organization.pk)
         kept.delete()
         DailyRollup.objects.bulk_create(
             [

@@ -31,7 +31,9 @@ recomputes the vendors' quality) and VACUUM ANALYZE. Generation takes minutes.
 
 Serving: gunicorn with the production settings and the flags of `bench/catalog.py` (2 workers
 x 4 threads, each worker taking 4 of the 8 keep-alive connections), Redis as cache (a
-database of the benchmark's own, `--redis-url`, emptied first). Each user signs in through
+database of the benchmark's own, `--redis-url`, emptied first), so answers are shared
+through it as deployed (`analytics.dashboard_cache`; run with DASHBOARD_CACHE_SECONDS=0 in the
+environment to measure every answer computed). Each user signs in through
 `accounts.services.sessions` (a JWT sent as `Authorization: Bearer`).
 
 Targets, each for the last 30 and the last 365 days (`?days=`): `GET /api/analytics/` as the

@@ -327,6 +327,9 @@ LISTING_AUTO_APPROVE_SCORE = env.int("LISTING_AUTO_APPROVE_SCORE", default=None)
 # Catalog pages are cached this long at most (every change to the catalog starts afresh at
 # once; this bounds what no change announces, such as a vendor's new name). 0: no cache.
 CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
+# Dashboard answers are cached this long at most (every change they show starts afresh at
+# once; this bounds what no change announces, such as a task falling overdue). 0: no cache.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=30)
 # The platform's commission on each sale, in percent of the price.
 MARKETPLACE_COMMISSION_PERCENT = Decimal(env("MARKETPLACE_COMMISSION_PERCENT", default="20"))
 # A buyer may dispute a purchase this many days after it; the vendor's earning is released then.

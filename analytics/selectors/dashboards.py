@@ -9,12 +9,14 @@ rates are fractions from 0 to 1 (None when there is nothing to divide by).
 Who sees what: the sales figures need `can_view_leads`; a sales rep who may not view the
 whole organization's leads sees their own figures, everyone else the organization's. The
 buyer figures need the right to buy, the vendor figures the right to sell, the overview is
-for staff."""
+for staff. Answers are shared through the cache until a change they show
+(`analytics.dashboard_cache`)."""
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import wraps
 from zoneinfo import ZoneInfo
 
 from django.db.models import BigIntegerField, CharField, Count, DateField, F, Min, QuerySet, Sum, Value
@@ -23,8 +25,10 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.policy import permissions_of
+from analytics.dashboard_cache import EVERYONE, dashboard_cached
+from analytics.dates import zone_of
 from analytics.models import DailyRollup
-from analytics.rollups import OUTCOMES, zone_of
+from analytics.rollups import OUTCOMES
 from crm.models import Opportunity
 from crm.pipeline import OPEN_STAGES
 from crm.selectors import activity_list, opportunity_list, pipeline_forecast, tasks_due
@@ -192,6 +196,49 @@ def _names(model, ids, field: str) -> dict:
 SALES_METRICS = ("leads.new", "leads.status", "leads.contacted", "deals.won", "deals.lost", "activities.logged")
 
 
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _shared(scope_of):
+    """Serve a dashboard's answers through `analytics.dashboard_cache`: `scope_of(user)` checks
+    the user may see it (raising otherwise) and names whose figures they see."""
+
+    def decorate(compute):
+        @wraps(compute)
+        def read(*, user: User, rng: DateRange, **options) -> dict:
+            scope, versioned_by = scope_of(user)
+            key = (compute.__name__, scope, rng.first, rng.last, sorted(options.items()))
+            return dashboard_cached(
+                versioned_by=versioned_by, key=key, compute=lambda: compute(user=user, rng=rng, **options)
+            )
+
+        return read
+
+    return decorate
+
+
+def _sales_scope(user: User) -> tuple[str, int]:
+    owner = _sales_viewer(user)
+    return f"{user.organization_id}:{owner.pk if owner else 'all'}", user.organization_id
+
+
+def _buyer_scope(user: User) -> tuple[int, int]:
+    _require(can_buy(user), "The buyer dashboard is for members allowed to buy.")
+    return user.organization_id, user.organization_id
+
+
+def _vendor_scope(user: User) -> tuple[int, int]:
+    _require(can_sell(user), "The vendor dashboard is for members of a vendor organization allowed to sell.")
+    return user.organization_id, user.organization_id
+
+
+def _staff_scope(user: User) -> tuple[str, str]:
+    _require(user.is_authenticated and user.is_staff, "The overview is for LeadNexus staff.")
+    return EVERYONE, EVERYONE
+
+
 def _sales_viewer(user: User) -> User | None:
     """The owner whose figures the user sees (a rep: themselves), None for the organization's."""
     flags = permissions_of(user)
@@ -200,6 +247,7 @@ def _sales_viewer(user: User) -> User | None:
     return user if user.role == User.Role.SALES_REP and not flags["can_view_all_org_leads"] else None
 
 
+@_shared(_sales_scope)
 def sales_dashboard(*, user: User, rng: DateRange) -> dict:
     owner = _sales_viewer(user)
     totals = _Totals(
@@ -304,13 +352,8 @@ def _leaderboard(totals: _Totals) -> list[dict]:
 BUYER_METRICS = ("purchases.made", "purchases.refunded", "purchases.industry", "purchases.outcome", "purchases.won")
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
+@_shared(_buyer_scope)
 def buyer_dashboard(*, user: User, rng: DateRange, interval: str = "day") -> dict:
-    _require(can_buy(user), "The buyer dashboard is for members allowed to buy.")
     totals = _Totals(
         _rollups(rng, BUYER_METRICS, organization_id=user.organization_id),
         by_date=("purchases.made",),
@@ -372,8 +415,8 @@ VENDOR_METRICS = ("sales.made", "sales.earned", "sales.refunded", "sales.dispute
 TOP_LISTINGS = 10
 
 
+@_shared(_vendor_scope)
 def vendor_dashboard(*, user: User, rng: DateRange, interval: str = "day") -> dict:
-    _require(can_sell(user), "The vendor dashboard is for members of a vendor organization allowed to sell.")
     rollups = _rollups(rng, VENDOR_METRICS, organization_id=user.organization_id)
     totals = _Totals(rollups, by_date=("sales.made",), by_key=("listings.reviewed",))
     sales, revenue = totals.total("sales.made")
@@ -422,8 +465,8 @@ def vendor_dashboard(*, user: User, rng: DateRange, interval: str = "day") -> di
 # --- Staff ------------------------------------------------------------------------------------------
 
 
+@_shared(_staff_scope)
 def overview(*, user: User, rng: DateRange) -> dict:
-    _require(user.is_authenticated and user.is_staff, "The overview is for LeadNexus staff.")
     totals = _Totals(
         _rollups(rng, ("sales.made", "sales.fees", "sales.refunded", "purchases.made")),
         by_date=("sales.made", "sales.fees"),

@@ -9,9 +9,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from analytics.dates import local_today
 from analytics.exceptions import ReportExpired, ReportNotReady
 from analytics.models import ReportExport, ReportSubscription
-from analytics.reports import KINDS, ReportKind, local_today, may_run
+from analytics.reports import KINDS, ReportKind, may_run
 from leadnexus.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from leadnexus.core.ids import is_db_id
 

@@ -28,8 +28,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import export_format_of
+from analytics.dates import local_bounds, zone_of
 from analytics.models import ReportExport
-from analytics.reports import ReportKind, local_bounds, report_rows, zone_of
+from analytics.reports import ReportKind, report_rows
 from analytics.selectors.reports import report_kind_get, report_range
 from leadnexus.core import outbox
 from leadnexus.core.exceptions import ApplicationError, ValidationFailed

@@ -8,8 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization
+from analytics.dates import zone_of
 from analytics.models import StaleDay
-from analytics.rollups import FAMILIES, rollups_recompute, zone_of
+from analytics.rollups import FAMILIES, rollups_recompute
 from leadnexus.core import outbox
 
 REFRESH_TASK = "analytics.tasks.rollups_refresh"

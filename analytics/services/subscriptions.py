@@ -15,8 +15,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from accounts.models import User
+from analytics.dates import local_today
 from analytics.models import ReportSubscription
-from analytics.reports import KINDS, local_today, may_run
+from analytics.reports import KINDS, may_run
 from analytics.selectors.reports import report_kind_get, report_subscription_get
 from analytics.services.exports import report_format, report_queue
 from leadnexus.core.exceptions import Conflict, ValidationFailed

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.policy import permissions_of
+from analytics.dates import local_bounds, zone_of
 from analytics.models import DailySummarySent
-from analytics.reports import local_bounds, zone_of
 from crm.selectors import activity_list, tasks_due
 from leads.selectors import lead_list
 from notifications.models import NotificationType

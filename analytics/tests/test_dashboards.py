@@ -16,9 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from accounts.tests.factories import StaffUserFactory, SubUserFactory, UserFactory, bearer_client
 from crm.models import Opportunity
 from crm.services.conversion import lead_convert
-from crm.services.opportunities import opportunity_move
+from crm.services.opportunities import opportunity_create, opportunity_move
 from crm.tests.factories import ActivityFactory, OpportunityFactory
 from leadnexus.core.testing import assert_error
+from leads.services.records import lead_create
 from leads.tests.factories import LeadFactory
 from marketplace.models import Dispute, Listing, Purchase
 from marketplace.tests.factories import ListingFactory, PurchaseFactory, VendorFactory
@@ -398,3 +399,36 @@ def test_every_dashboard_endpoint_costs_a_fixed_number_of_queries(manager):
         "/api/dashboard/vendor/sales-trends/": 6,
         "/api/analytics/overview/": 5,
     }
+
+
+# --- Shared answers ---------------------------------------------------------------------------------
+
+
+def test_answers_are_shared_until_a_change_they_show(manager, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 300
+    client = bearer_client(manager)
+    deal = opportunity_create(actor=manager, data={"title": "Deal", "amount": Decimal("100")})
+    first = client.get("/api/analytics/").json()["kpis"]
+
+    with CaptureQueriesContext(connection) as served:
+        again = client.get("/api/analytics/").json()["kpis"]
+    opportunity_move(actor=manager, opportunity_id=deal.pk, stage="proposal")
+    lead_create(actor=manager, data={"first_name": "New", "email": "new@example.com"})
+    after = client.get("/api/analytics/").json()["kpis"]
+
+    assert again == first
+    assert not [query for query in served.captured_queries if "analytics_dailyrollup" in query["sql"]]
+    assert (first["weighted_forecast"], after["weighted_forecast"]) == ("10.00", "50.00")  # an open deal moved
+    assert after["new_leads"] == first["new_leads"] + 1  # a rollup day recomputed
+
+
+def test_answers_are_computed_when_the_cache_cannot_be_reached(manager, monkeypatch, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 300
+
+    class Unreachable:
+        def __getattr__(self, name):
+            raise ConnectionError("cache down")
+
+    monkeypatch.setattr("analytics.dashboard_cache.cache", Unreachable())
+
+    assert bearer_client(manager).get("/api/analytics/").status_code == 200

@@ -7,7 +7,8 @@ import pytest
 
 from accounts.models import User
 from accounts.tests.factories import OrganizationFactory, StaffUserFactory, SubUserFactory, UserFactory
-from analytics.reports import KINDS, local_bounds, report_rows, zone_of
+from analytics.dates import local_bounds, zone_of
+from analytics.reports import KINDS, report_rows
 from analytics.selectors.reports import report_kind_get, report_kind_list, report_range
 from crm.models import Campaign, CampaignRecipient
 from crm.tests.factories import OpportunityFactory

@@ -11,10 +11,11 @@ from django.urls import path
 from django.views import View
 from django.views.generic import TemplateView
 
+from analytics.dates import local_today
 from analytics.exceptions import ReportExpired, ReportNotReady
 from analytics.files import report_file_response
 from analytics.models import ReportExport, ReportSubscription
-from analytics.reports import KINDS, local_today
+from analytics.reports import KINDS
 from analytics.selectors.reports import (
     DEFAULT_SPAN_DAYS,
     report_export_expired,
