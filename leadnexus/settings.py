@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -282,6 +283,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = env(
 )
 CELERY_BEAT_SCHEDULE = {
     "outbox-resend": {"task": "leadnexus.core.tasks.outbox_resend", "schedule": 60.0},
+    "backup-nightly": {"task": "leadnexus.core.tasks.backup_nightly", "schedule": crontab(hour=3, minute=0)},
     "idempotency-purge": {"task": "leadnexus.core.tasks.idempotency_purge", "schedule": 3600.0},
     "leads-purge": {"task": "leads.tasks.leads_purge", "schedule": 6 * 3600.0},
     "leads-rescore": {"task": "leads.tasks.leads_rescore", "schedule": 24 * 3600.0},
@@ -330,6 +332,13 @@ CATALOG_CACHE_SECONDS = env.int("CATALOG_CACHE_SECONDS", default=60)
 # Dashboard answers are cached this long at most (every change they show starts afresh at
 # once; this bounds what no change announces, such as a task falling overdue). 0: no cache.
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=30)
+
+# --- Backups ---------------------------------------------------------------------------------
+# `manage.py backup` writes here; with BACKUP_NIGHTLY the beat job backs up at 03:00 UTC and
+# deletes backups older than BACKUP_KEEP_DAYS.
+BACKUP_DIR = Path(env("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
+BACKUP_NIGHTLY = env.bool("BACKUP_NIGHTLY", default=False)
+BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", default=14)
 # The platform's commission on each sale, in percent of the price.
 MARKETPLACE_COMMISSION_PERCENT = Decimal(env("MARKETPLACE_COMMISSION_PERCENT", default="20"))
 # A buyer may dispute a purchase this many days after it; the vendor's earning is released then.

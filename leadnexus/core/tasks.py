@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from leadnexus.core import events, idempotency, outbox
+from leadnexus.core import backup, events, idempotency, outbox
 
 
 @shared_task(name="leadnexus.core.tasks.event_deliver", autoretry_for=(Exception,), retry_backoff=True, max_retries=6)
@@ -16,3 +16,10 @@ def outbox_resend() -> int:
 @shared_task(name="leadnexus.core.tasks.idempotency_purge")
 def idempotency_purge() -> int:
     return idempotency.idempotency_purge()
+
+
+@shared_task(name="leadnexus.core.tasks.backup_nightly")
+def backup_nightly_task() -> str:
+    """Celery beat, nightly at 03:00 UTC: a backup and the old ones pruned (BACKUP_NIGHTLY)."""
+    path = backup.backup_nightly()
+    return str(path) if path else ""
