@@ -10,6 +10,7 @@ from django.utils import timezone
 from leadnexus.core import outbox
 from leadnexus.core.events import publish
 from leadnexus.core.exceptions import ValidationFailed
+from leadnexus.core.retention import retention_cutoff
 from notifications.events import EMAIL_FAILED
 from notifications.exceptions import EmailDeliveryError
 from notifications.models import EmailAttempt, EmailMessage, Notification, NotificationSettings, NotificationType
@@ -174,3 +175,14 @@ def notification_settings_update(*, actor, channels: dict[str, dict[str, bool]])
                 data={"changed": changed},
             )
     return after
+
+
+def email_bodies_purge(*, now=None) -> int:
+    """Blank the text and HTML of emails past retention (`leadnexus.core.retention`); who
+    was sent what subject, when and how it went stays in the log. How many were blanked."""
+    cutoff = retention_cutoff(now)
+    if cutoff is None:
+        return 0
+    finished = [EmailMessage.Status.SENT, EmailMessage.Status.FAILED]
+    old = EmailMessage.objects.filter(created_at__lt=cutoff, status__in=finished)
+    return old.exclude(text="", html="").update(text="", html="")

@@ -15,3 +15,9 @@ def email_send(self, *, email_id: int) -> None:
     except EmailDeliveryError as exc:
         if exc.will_retry:
             raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task(name="notifications.tasks.email_bodies_purge")
+def email_bodies_purge_task() -> int:
+    """Celery beat, daily: the bodies of emails past RETENTION_DAYS."""
+    return services.email_bodies_purge()

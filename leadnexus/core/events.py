@@ -16,6 +16,7 @@ from django.db.models import Model
 
 from leadnexus.core import outbox
 from leadnexus.core.models import Event, EventDelivery
+from leadnexus.core.retention import purge_in_batches, retention_cutoff
 
 logger = logging.getLogger(__name__)
 
@@ -113,3 +114,12 @@ def event_deliver(*, event_id: int, subscriber: str) -> bool:
             return False
         raise
     return True
+
+
+def events_purge(*, now=None) -> int:
+    """Delete the events past retention (`leadnexus.core.retention`), their deliveries with
+    them; how many."""
+    cutoff = retention_cutoff(now)
+    if cutoff is None:
+        return 0
+    return purge_in_batches(Event.objects.filter(created_at__lt=cutoff))

@@ -23,3 +23,9 @@ def backup_nightly_task() -> str:
     """Celery beat, nightly at 03:00 UTC: a backup and the old ones pruned (BACKUP_NIGHTLY)."""
     path = backup.backup_nightly()
     return str(path) if path else ""
+
+
+@shared_task(name="leadnexus.core.tasks.events_purge")
+def events_purge_task() -> int:
+    """Celery beat, daily: events past RETENTION_DAYS."""
+    return events.events_purge()
