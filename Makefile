@@ -17,7 +17,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test worker beat lint format migrate prod-smoke clean distclean
+.PHONY: help venv run test worker beat lint format migrate prod-smoke bench-load clean distclean
 
 help:
 	@echo "make run         install, migrate, load demo data and serve http://127.0.0.1:$(PORT)/"
@@ -28,6 +28,7 @@ help:
 	@echo "make format      ruff format and ruff check --fix"
 	@echo "make migrate     apply database migrations"
 	@echo "make prod-smoke  production processes against local PostgreSQL, Redis and an SMTP sink"
+	@echo "make bench-load  load step-up and 30-minute soak (LOAD_ARGS=... passes options; ~45 min, quiet host)"
 	@echo "make clean       remove generated files (keeps .venv and db.sqlite3)"
 	@echo "make distclean   clean, and remove .venv and db.sqlite3"
 
@@ -94,9 +95,14 @@ migrate: venv
 prod-smoke: venv
 	$(BIN)/python scripts/prod_smoke.py
 
+# Load and soak (bench/load.py): Locust in .venv-load, made from bench/requirements.txt on first use.
+LOAD_ARGS ?=
+bench-load: venv
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
 clean:
 	rm -rf staticfiles var/celerybeat-schedule* .pytest_cache .ruff_cache artifacts
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-journal
+	rm -rf $(VENV) .venv-load db.sqlite3 db.sqlite3-journal
