@@ -20,8 +20,9 @@ Redis, a Celery worker and beat, an SMTP sink. Not part of the test suite.
    step, at most `--max-steps`), each step `--step-seconds` measured after a warm-up. A step
    passes with p95 <= 200 ms, no failed request (any unexpected status, any socket error;
    a 409 of two buyers wanting the same listing is a conflict, not a failure) and the rate
-   actually delivered >= 90% of the target. The search stops at the first step that fails;
-   the highest rate held is the last passing step's delivered rate.
+   actually delivered >= 90% of the target. The search stops at the first step that fails
+   (`--keep-going` runs them all, for the curve); the highest rate held is the delivered rate
+   of the last step that passed before it.
 4. Soak at 70% of it (`--soak-rps` overrides) for `--soak-minutes` (default 30), sampling
    every `--sample-seconds` (30) the memory (RSS, and its private part RssAnon) of each
    process: gunicorn master and workers, Celery worker (and pool) and beat, the PostgreSQL
@@ -48,6 +49,7 @@ A harness check (a few minutes): `--step-seconds 20 --max-steps 2 --soak-minutes
 
 import argparse
 import csv
+import itertools
 import json
 import math
 import os
@@ -249,22 +251,39 @@ def stack_start(args, work: Path) -> tuple[Processes, int]:
 # --- Processes: CPU and memory -------------------------------------------------------------------
 
 
+def proc_stat(pid: int | str) -> tuple[str, list[str]] | None:
+    """A process's name and the fields of /proc/PID/stat after it (None once it has ended)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.index("(") + 1 : raw.rindex(")")], raw[raw.rindex(")") + 2 :].split()
+
+
+def pid_ticks(pid: int) -> int | None:
+    """CPU ticks (user + system) a process has used so far."""
+    stat = proc_stat(pid)
+    return int(stat[1][11]) + int(stat[1][12]) if stat else None
+
+
 def proc_table() -> dict[int, dict]:
     """Every process: parent, name, CPU ticks (user + system) and memory (kB)."""
     table = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
+        stat = proc_stat(entry.name)
         try:
-            raw = Path(entry.path, "stat").read_text()
             status = Path(entry.path, "status").read_text()
         except OSError:
             continue
-        rest = raw[raw.rindex(")") + 2 :].split()
-        memory = dict(line.split(":", 1) for line in status.splitlines() if line.startswith(("VmRSS", "RssAnon")))
+        if stat is None:
+            continue
+        (comm, rest), lines = stat, status.splitlines()
+        memory = dict(line.split(":", 1) for line in lines if line.startswith(("VmRSS", "RssAnon")))
         table[int(entry.name)] = {
             "ppid": int(rest[1]),
-            "comm": raw[raw.index("(") + 1 : raw.rindex(")")],
+            "comm": comm,
             "ticks": int(rest[11]) + int(rest[12]),
             "rss_kb": int(memory.get("VmRSS", "0 kB").split()[0]),
             "anon_kb": int(memory.get("RssAnon", "0 kB").split()[0]),
@@ -318,6 +337,36 @@ class Roles:
         return sum(info["ticks"] for pid, info in table.items() if pid in roots or info["ppid"] in roots)
 
 
+class BackendCpu(threading.Thread):
+    """CPU of the bench database's PostgreSQL backends alone (the host's PostgreSQL may serve
+    others), polled every `seconds`: backends come and go (CONN_MAX_AGE), and one that ends
+    loses at most its last interval. PostgreSQL's own background processes are not counted."""
+
+    def __init__(self, roles: Roles, seconds: float = 2.0):
+        super().__init__(daemon=True)
+        self.roles, self.seconds, self.stopped = roles, seconds, threading.Event()
+        self.first: dict[int, int] = {}
+        self.last: dict[int, int] = {}
+        self.poll(baseline=True)
+
+    def poll(self, baseline: bool = False) -> None:
+        for pid in self.roles.postgres_backends():
+            ticks = pid_ticks(pid)
+            if ticks is not None:
+                self.first.setdefault(pid, ticks if baseline else 0)
+                self.last[pid] = ticks
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.seconds):
+            self.poll()
+
+    def seconds_used(self) -> float:
+        self.stopped.set()
+        self.join(timeout=30)
+        self.poll()
+        return sum(self.last[pid] - self.first[pid] for pid in self.last) / CLOCK_TICKS
+
+
 class MemorySampler(threading.Thread):
     """Every `seconds`, one row per process of interest into `path` (CSV)."""
 
@@ -361,22 +410,23 @@ class MemorySampler(threading.Thread):
 
 
 def memory_trend(rows: list[dict]) -> dict:
-    """Per role (processes of a role summed) and per long-lived process: private memory in
-    the first and the last third of the samples, and whether it stayed flat."""
-    series: dict[str, dict[int, int]] = {}
+    """Per role (its processes summed) and per long-lived process: private memory in the first
+    and the last third of the samples, and whether it stayed flat. PostgreSQL's backends come
+    and go (CONN_MAX_AGE): their role is judged by the mean of a backend, not the sum."""
+    series: dict[str, dict[int, list[int]]] = {}
     for row in rows:
         for key in (row["role"], f"{row['role']} {row['pid']}"):
-            by_time = series.setdefault(key, {})
-            by_time[row["elapsed_s"]] = by_time.get(row["elapsed_s"], 0) + int(row["anon_kb"])
+            series.setdefault(key, {}).setdefault(row["elapsed_s"], []).append(int(row["anon_kb"]))
     times = sorted({row["elapsed_s"] for row in rows})
     trend = {}
     for key, by_time in sorted(series.items()):
-        points = [by_time[at] for at in times if at in by_time]
-        if key.split()[-1].isdigit() and (len(points) < len(times) or key.startswith("postgres")):
-            continue  # a process that came or went (PostgreSQL backends churn): judged in its role's sum
+        if key.split()[-1].isdigit() and (len(by_time) < len(times) or key.startswith("postgres")):
+            continue  # a process that came or went: judged in its role
+        mean = key == "postgres backend"
+        points = [sum(values) / (len(values) if mean else 1) for at, values in sorted(by_time.items())]
         third = max(1, len(points) // 3)
         first, last = sum(points[:third]) / third / 1024, sum(points[-third:]) / third / 1024
-        trend[key] = {
+        trend[key + (" (mean of one)" if mean else "")] = {
             "samples": len(points),
             "first_third_mb": round(first, 1),
             "last_third_mb": round(last, 1),
@@ -413,6 +463,7 @@ def locust_run(args, port: int, work: Path, accounts: Path, roles: Roles, name: 
     """One Locust run at `rps` for a warm-up and `seconds` measured; its figures with the CPU
     each part of the stack spent meanwhile."""
     out = work / f"{name}.json"
+    out.unlink(missing_ok=True)  # a --reuse run's folder holds the last run's
     warmup = warmup_seconds(args)
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "VIRTUAL_ENV"))},
@@ -426,6 +477,8 @@ def locust_run(args, port: int, work: Path, accounts: Path, roles: Roles, name: 
     ]  # fmt: skip
     outbox_before, redis_before = outbox_last(), roles.redis.info("stats")["total_commands_processed"]
     before, table_before, started = cpu_sample(roles.roots["gunicorn"]), proc_table(), time.monotonic()
+    backends = BackendCpu(roles)
+    backends.start()
     with (work / f"{name}-locust.log").open("w") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603
         roles.locust_pid = process.pid
@@ -436,12 +489,13 @@ def locust_run(args, port: int, work: Path, accounts: Path, roles: Roles, name: 
     if sampler is not None:
         sampler.stop()
     wall = time.monotonic() - started
-    after, table_after = cpu_sample(roles.roots["gunicorn"]), proc_table()
+    after, table_after, database_cpu = cpu_sample(roles.roots["gunicorn"]), proc_table(), backends.seconds_used()
     if not out.exists():
         sys.exit(f"Locust ({name}) wrote no result (exit {process.returncode}); see {work / f'{name}-locust.log'}")
     result = json.loads(out.read_text())
     requests = max(result["requests"] + result["warmup"]["requests"], 1)  # the CPU covers the warm-up too
     ticks = {key: (after[key] - before.get(key, 0)) / CLOCK_TICKS for key in ("host", "app", "postgres")}
+    ticks["database"] = database_cpu  # the part of "postgres" (every PostgreSQL process) spent on this load
     ticks["celery"] = (roles.celery_ticks(table_after) - roles.celery_ticks(table_before)) / CLOCK_TICKS
     ticks["locust"] = usage.ru_utime + usage.ru_stime
     cores = os.cpu_count()
@@ -465,9 +519,18 @@ def locust_run(args, port: int, work: Path, accounts: Path, roles: Roles, name: 
         result["failures"] == 0
         and result["p95_ms"] <= AIM_P95_MS
         and result["rps"] >= DELIVERED * rps
-        and result["warmup"]["server_errors_whole_run"] == 0
+        and result["warmup"]["failures"] == 0
     )
     return result
+
+
+def failures(runs: list[dict]) -> list[str]:
+    """Each run's failed requests, grouped by request and error."""
+    lines = []
+    for run in runs:
+        for error, count in [*run["warmup"]["errors"].items(), *run["errors"].items()]:
+            lines.append(f"- {run['name']}: {count} x {error}")
+    return lines or ["- none"]
 
 
 def warmup_seconds(args) -> float:
@@ -492,7 +555,8 @@ def line(result: dict) -> str:
         f"({result['users']} users), p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, "
         f"p99 {result['p99_ms']:.0f} ms, {result['requests']:,} requests, {result['failures']} failed, "
         f"{result['server_errors']} 5xx, {sum(result['conflicts'].values())} conflicts, {result['purchases']} "
-        f"purchases; CPU ms/request: gunicorn {cpu['app']:.2f}, PostgreSQL {cpu['postgres']:.2f}, Celery "
+        f"purchases; CPU ms/request: gunicorn {cpu['app']:.2f}, PostgreSQL {cpu['database']:.2f} (all of "
+        f"the host's {cpu['postgres']:.2f}), Celery "
         f"{cpu['celery']:.2f}, Locust {cpu['locust']:.2f}; Locust {result['locust_share_of_host']:.0%} of the host "
         f"({result['locust_share_of_one_core']:.0%} of a core), host busy {result['host_busy']:.0%}, other "
         f"processes {result['other_processes_share']:.0%} -> {'PASS' if result['passed'] else 'FAIL'}"
@@ -517,43 +581,50 @@ def drain(roles: Roles, timeout: float = 120) -> bool:
     return False
 
 
+ERROR_MARKS = ('"level": "ERROR"', '"level": "CRITICAL"', "[ERROR]", "[CRITICAL]", "Traceback (most recent call last)")
+
+
 def log_errors(processes: Processes) -> dict[str, int]:
-    """Lines at ERROR level (JSON logs) or tracebacks in each server's log."""
+    """Lines at ERROR level or worse (the application's JSON lines, gunicorn's own), or
+    tracebacks, in each server's log."""
     counts = {}
     for name, (_, path) in processes.running.items():
-        text = path.read_text(errors="replace") if path.exists() else ""
-        counts[name] = sum(1 for row in text.splitlines() if '"level": "ERROR"' in row or row.startswith("Traceback"))
+        with path.open(errors="replace") as lines:
+            counts[name] = sum(1 for row in lines if any(mark in row for mark in ERROR_MARKS))
     return counts
 
 
 # --- 5. Scale-out arithmetic ---------------------------------------------------------------------
 
 
-def scale_out(best: dict, args, utilisation: float = 0.6) -> list[str]:
+def scale_out(best: dict, args, *, held: bool, utilisation: float = 0.6) -> list[str]:
     """The method of bench/RESULTS.md ("Load and soak"), filled in with `best`'s figures."""
     cpu, e, p, users = best["cpu_ms_per_request"], best["requests_per_task"], args.scale_pacing, args.scale_users
     rate = users * e / p
     web_cores = rate * cpu["app"] / 1000 / utilisation
-    web_processes = math.ceil(web_cores) * 2 + 1
-    pg_cores = rate * cpu["postgres"] / 1000 / utilisation
+    per_core = args.workers / os.cpu_count()  # gunicorn processes per core, as measured
+    web_processes = math.ceil(web_cores * per_core)
+    pg_cores = rate * cpu["database"] / 1000 / utilisation
     reads = best["get_share"]
     primary_cores, replica_cores = pg_cores * (1 - reads), pg_cores * reads
-    transaction_s = 2 * cpu["postgres"] / 1000  # a request holds its connection ~2x its PostgreSQL CPU
+    transaction_s = 2 * cpu["database"] / 1000  # a request holds its connection ~2x its PostgreSQL CPU
     pool = max(20, math.ceil(2 * rate * transaction_s))
     direct = web_processes * args.threads + args.concurrency
     celery_cores = rate * cpu["celery"] / 1000 / utilisation
     return [
-        f"Users -> rate: {users:,} users x {e:.2f} requests a task / {p:g} s pacing = {rate:,.0f} req/s "
-        f"(measured on 2 cores, p95 <= {AIM_P95_MS} ms: {best['rps']:.1f} req/s, the whole stack on one host)",
+        f"Figures of {best['name']} ({best['rps']:.1f} req/s delivered, p95 {best['p95_ms']:.0f} ms, "
+        f"{'the highest rate held' if held else 'NOT held: no step held the aim, the last step'}; the whole stack "
+        f"on {os.cpu_count()} cores)",
+        f"Users -> rate: {users:,} users x {e:.2f} requests a task / {p:g} s between tasks = {rate:,.0f} req/s",
         f"Web: {rate:,.0f} req/s x {cpu['app']:.2f} ms / {utilisation:.0%} utilisation = {web_cores:.1f} cores "
         f"({1000 / cpu['app'] * utilisation:,.0f} req/s per web core) -> {web_processes} gunicorn processes "
-        f"(2 per core + 1) x {args.threads} threads",
-        f"PostgreSQL: {rate:,.0f} x {cpu['postgres']:.2f} ms / {utilisation:.0%} = {pg_cores:.1f} cores; "
+        f"({per_core:g} per core, as measured) x {args.threads} threads",
+        f"PostgreSQL: {rate:,.0f} x {cpu['database']:.2f} ms / {utilisation:.0%} = {pg_cores:.1f} cores; "
         f"{reads:.0%} of requests are reads -> primary {primary_cores:.1f} cores, replicas {replica_cores:.1f} "
         f"cores (catalog, dashboards, lists)",
         f"Connections: direct {web_processes} x {args.threads} + {args.concurrency} = {direct}; with PgBouncer "
         f"(transaction pooling) 2 x {rate:,.0f} req/s x {transaction_s * 1000:.1f} ms held = {pool} server "
-        f"connections",
+        f"connections (20 at least)",
         f"Redis: {rate:,.0f} x {best['redis_commands_per_request']:.1f} commands = "
         f"{rate * best['redis_commands_per_request']:,.0f} commands/s (one Redis core: ~50,000-100,000/s)",
         f"Celery: {rate:,.0f} x {best['tasks_per_request']:.3f} tasks = {rate * best['tasks_per_request']:,.1f} "
@@ -586,6 +657,7 @@ def main() -> None:
     parser.add_argument("--step-rps", type=float, default=20)
     parser.add_argument("--max-steps", type=int, default=15)
     parser.add_argument("--step-seconds", type=float, default=60)
+    parser.add_argument("--keep-going", action="store_true", help="run every step, past the first that fails")
     parser.add_argument("--soak-minutes", type=float, default=30)
     parser.add_argument("--soak-rps", type=float, help="instead of 70%% of the highest rate held")
     parser.add_argument("--sample-seconds", type=float, default=30)
@@ -597,7 +669,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     os.environ.update(
         DATABASE_URL=args.database_url, REDIS_URL="", DEBUG="false", DJANGO_SETTINGS_MODULE="leadnexus.settings",
-        JWT_ACCESS_MINUTES=str(24 * 60), RATE_LIMIT_SCALE="1000000", LOG_LEVEL="WARNING",
+        JWT_ACCESS_MINUTES=str(24 * 60), RATE_LIMIT_SCALE="1000000", LOG_LEVEL="WARNING", EMAIL_URL="dummymail://",
     )  # fmt: skip
     secret = work / "secret-key"  # the accounts' tokens and sessions are signed with it: --reuse needs it
     if not secret.exists():
@@ -631,9 +703,10 @@ def main() -> None:
             steps.append(result)
             log(line(result))
             processes.assert_alive()
-            if not result["passed"]:
+            if not result["passed"] and not args.keep_going:
                 break
-        held = [step for step in steps if step["passed"]]
+        # The highest rate held: the last step that passed before the first that failed.
+        held = list(itertools.takewhile(lambda step: step["passed"], steps))
         best = held[-1] if held else None
         if args.soak_rps:
             soak_rps = args.soak_rps
@@ -681,7 +754,7 @@ def main() -> None:
     summary.update(
         steps=steps, highest_rate_held=best["rps"] if best else None, soak=soak, checks=facts,
         log_errors=errors, memory=trend, problems=problems,
-        scale_out=scale_out(best or steps[0], args),
+        scale_out=scale_out(best or steps[-1], args, held=best is not None),
     )  # fmt: skip
     (work / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
     report = [
@@ -692,6 +765,7 @@ def main() -> None:
         "Memory (private, MB: first third -> last third of the samples, peak):", "",
         *[f"- {key}: {v['first_third_mb']} -> {v['last_third_mb']} (peak {v['peak_mb']}, {v['samples']} samples)"
           f"{'' if v['flat'] else ' NOT FLAT'}" for key, v in trend.items()], "",
+        "## Failed requests (warm-ups included)", "", *failures([*steps, soak]), "",
         "## Checks", "", *[f"- {key}: {value}" for key, value in facts.items()],
         f"- errors in the logs: {errors}", f"- 5xx answers: {server_errors}", "",
         f"## Scale-out arithmetic ({args.scale_users:,} concurrent users)", "",

@@ -63,6 +63,8 @@ LEAD_TITLES = ["Head of Sales", "VP of Sales", "Sales Director", "Operations Man
 conflicts: Counter = Counter()
 counters: Counter = Counter()
 whole_run: Counter = Counter()  # warm-up included
+warmup_errors: Counter = Counter()
+running: dict = {}  # simulated users of each kind, once all started
 
 
 def what_failed(body: str) -> str:
@@ -336,6 +338,10 @@ def _reset_after_warmup(environment, **kwargs):
         gevent.sleep(WARMUP_SECONDS)
         whole_run["warm-up requests"] = environment.stats.total.num_requests
         whole_run["warm-up failures"] = environment.stats.total.num_failures
+        warmup_errors.update(
+            {f"{e.method} {e.name}: {e.error}": e.occurrences for e in environment.stats.errors.values()}
+        )
+        running.update(environment.runner.user_classes_count)
         environment.runner.stats.reset_all()
         conflicts.clear()
         counters.clear()
@@ -361,7 +367,6 @@ def _write_result(environment, **kwargs):
             "max_ms": entry.max_response_time or 0,
         }
 
-    running = dict(getattr(environment.runner, "user_classes_count", {}) or {})
     shared = [kind for kind, cls in (("buyers", "Buyer"),) if running.get(cls, 0) > len(ACCOUNTS[kind])]
     result = {
         **figures(total),
@@ -380,6 +385,7 @@ def _write_result(environment, **kwargs):
             "requests": whole_run["warm-up requests"],
             "failures": whole_run["warm-up failures"],
             "server_errors_whole_run": whole_run["server errors"],
+            "errors": dict(warmup_errors),
         },
         "conflicts": dict(conflicts),
         "errors": {f"{error.method} {error.name}: {error.error}": error.occurrences for error in stats.errors.values()},
