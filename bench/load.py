@@ -44,7 +44,8 @@ first use), so the application's requirements stay as they are.
     .venv/bin/python bench/load.py [--soak-minutes 30] [--step-seconds 60] [--start-rps 20] \\
         [--step-rps 20] [--max-steps 15] [--orgs 40] [--buyers 1500] [--listings 6000] [--out DIR]
 
-A harness check (a few minutes): `--step-seconds 20 --max-steps 2 --soak-minutes 2`.
+A harness check (a few minutes; `--keep-going` runs both steps even if the first fails):
+`--start-rps 5 --step-rps 5 --max-steps 2 --keep-going --step-seconds 20 --soak-minutes 2`.
 """
 
 import argparse
