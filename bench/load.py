@@ -371,21 +371,22 @@ class BackendCpu(threading.Thread):
 class MemorySampler(threading.Thread):
     """Every `seconds`, one row per process of interest into `path` (CSV)."""
 
-    FIELDS = ["at", "elapsed_s", "role", "pid", "rss_kb", "anon_kb"]
+    FIELDS = ["sample", "at", "elapsed_s", "role", "pid", "rss_kb", "anon_kb"]
 
     def __init__(self, roles: Roles, path: Path, seconds: float, delay: float):
         super().__init__(daemon=True)
         self.roles, self.path, self.seconds, self.delay = roles, path, seconds, delay
         self.stopped = threading.Event()
         self.rows: list[dict] = []
-        self.started = time.monotonic()
+        self.started, self.count = time.monotonic(), 0
 
     def sample(self) -> None:
         table = proc_table()
         at, elapsed = datetime.now(UTC).isoformat(timespec="seconds"), round(time.monotonic() - self.started)
+        self.count += 1
         for pid, role in sorted(self.roles.assign(table).items(), key=lambda item: (item[1], item[0])):
             info = table[pid]
-            self.rows.append({"at": at, "elapsed_s": elapsed, "role": role, "pid": pid,
+            self.rows.append({"sample": self.count, "at": at, "elapsed_s": elapsed, "role": role, "pid": pid,
                               "rss_kb": info["rss_kb"], "anon_kb": info["anon_kb"]})  # fmt: skip
 
     def run(self) -> None:
@@ -417,8 +418,8 @@ def memory_trend(rows: list[dict]) -> dict:
     series: dict[str, dict[int, list[int]]] = {}
     for row in rows:
         for key in (row["role"], f"{row['role']} {row['pid']}"):
-            series.setdefault(key, {}).setdefault(row["elapsed_s"], []).append(int(row["anon_kb"]))
-    times = sorted({row["elapsed_s"] for row in rows})
+            series.setdefault(key, {}).setdefault(int(row["sample"]), []).append(int(row["anon_kb"]))
+    times = {row["sample"] for row in rows}
     trend = {}
     for key, by_time in sorted(series.items()):
         if key.split()[-1].isdigit() and (len(by_time) < len(times) or key.startswith("postgres")):
