@@ -206,8 +206,10 @@ class Buyer(Person):
             if paid:
                 counters["purchases"] += len(paid.get("purchases", []))
                 return
-        # Sold meanwhile: the buyer empties the cart and goes on.
-        self.call("DELETE", f"/api/marketplace/cart/items/{item['id']}/", "api cart remove", ok=(204, 404))
+        # Sold meanwhile: the buyer empties the cart (with anything an interrupted run left) and goes on.
+        cart = self.call("GET", "/api/marketplace/cart/", "api cart") or {}
+        for row in cart.get("items", []):
+            self.call("DELETE", f"/api/marketplace/cart/items/{row['id']}/", "api cart remove", ok=(204, 404))
 
 
 class SalesRep(Person):
