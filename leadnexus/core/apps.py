@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.urls import register_converter
 
-        from leadnexus.core import lookups, tasks  # noqa: F401 - register the `any` lookup and the tasks
+        from leadnexus.core import checks, lookups, tasks  # noqa: F401 - register the checks, the `any` lookup, the tasks
         from leadnexus.core.ids import IdConverter
 
         # `<id:pk>` in every app's URL patterns (before any URLconf is loaded).
