@@ -80,5 +80,5 @@ class HealthCheckMiddleware:
             if view is not None:
                 return view(request)
             if path == "/metrics" and metrics.scrape_allowed(request):
-                return metrics.metrics(request)
+                return metrics.scrape(request)
         return self.get_response(request)

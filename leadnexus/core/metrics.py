@@ -6,7 +6,8 @@ Figures live where they can be counted correctly across processes:
   web process that served the request, labelled by the resolved view name (never the raw
   path). Production runs several gunicorn workers, so it sets PROMETHEUS_MULTIPROC_DIR (the
   Docker image does): each worker then writes its values to files in that directory, which
-  must be emptied before gunicorn starts, and a scrape sums them all (multiprocess mode).
+  must be emptied before gunicorn starts, and a scrape sums them all (multiprocess mode). The
+  files of workers gunicorn recycled stay and are read too, until the next start.
 - Everything else is shared state, read at each scrape by the sources that apps register with
   `@scrape_source`: the outbox backlog and the email log from the database, the broker's queue
   lengths from Redis, and Celery task outcomes, counted in the cache (Redis in production) by
@@ -59,7 +60,7 @@ REQUEST_QUERIES = Histogram(
 )
 _METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # Requests no URL pattern answered: paths that match nothing, refused hosts.
-UNRESOLVED = "unresolved"
+_UNRESOLVED = "unresolved"
 
 
 class _QueryCounter:
@@ -87,7 +88,7 @@ class RequestMetricsMiddleware:
             response = self.get_response(request)
         duration = time.perf_counter() - started
         match = getattr(request, "resolver_match", None)
-        view = match.view_name if match is not None else UNRESOLVED
+        view = match.view_name if match is not None else _UNRESOLVED
         method = request.method if request.method in _METHODS else "other"
         REQUEST_DURATION.labels(view, method, f"{response.status_code // 100}xx").observe(duration)
         REQUEST_QUERIES.labels(view, method).observe(queries.count)
@@ -207,7 +208,7 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
-metrics = never_cache(PrometheusDjangoView.as_view(registry=_registry()))
+scrape = never_cache(PrometheusDjangoView.as_view(registry=_registry()))
 
 
 def _networks(entries: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

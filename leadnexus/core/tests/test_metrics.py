@@ -161,3 +161,18 @@ def test_the_broker_queue_length_is_reported(client):
         with celery_app.connection_for_write() as conn:
             conn.default_channel.queue_purge(queue)
         celery_app.conf.task_default_queue = previous_queue
+
+
+def test_a_source_that_fails_is_left_out_and_logged(client, caplog):
+    previous_broker = celery_app.conf.broker_url
+    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
+    try:
+        with celery_eager(False):
+            response = client.get("/metrics")
+    finally:
+        celery_app.conf.broker_url = previous_broker
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "leadnexus_celery_queue_length" not in body
+    assert "# TYPE leadnexus_outbox_unsent" in body
+    assert "Metrics source celery_queues failed" in caplog.text
