@@ -5,4 +5,5 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        from notifications import tasks  # noqa: F401 - registers the tasks the outbox sends by name
+        # The tasks the outbox sends by name, and the email log's figures at /metrics.
+        from notifications import metrics, tasks  # noqa: F401

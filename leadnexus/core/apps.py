@@ -9,7 +9,9 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.urls import register_converter
 
-        from leadnexus.core import checks, lookups, tasks  # noqa: F401 - register the checks, the `any` lookup, the tasks
+        # Register the deployment checks, the `any` lookup, the tasks, and the metrics (task
+        # outcomes, scrape sources).
+        from leadnexus.core import checks, lookups, metrics, tasks  # noqa: F401
         from leadnexus.core.ids import IdConverter
 
         # `<id:pk>` in every app's URL patterns (before any URLconf is loaded).
