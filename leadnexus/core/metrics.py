@@ -201,6 +201,9 @@ def celery_queues() -> list[Metric]:
 def _registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        # A process started without the web's start script (a manage.py command, the worker)
+        # still finds the directory.
+        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(REGISTRY)
