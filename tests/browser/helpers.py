@@ -1,14 +1,18 @@
-"""What the browser journeys share: the two viewports, signing in, and the check that a page
-fits its window."""
+"""What the browser journeys share: the two viewports, signing in, the links sent by email,
+dragging, and the check that a page fits its window."""
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from accounts.tests.factories import PASSWORD
+from notifications.models import EmailMessage
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+
+VERIFY_LINK = re.compile(r"https?://\S+/verify\?token=[\w-]+")
+INVITE_LINK = re.compile(r"https?://\S+/invite/[\w-]+/[\w-]+/")
 
 
 def sign_in(page: Page, email: str, password: str = PASSWORD, *, to_dashboard: bool = True) -> None:
@@ -25,3 +29,21 @@ def sign_in(page: Page, email: str, password: str = PASSWORD, *, to_dashboard: b
 def assert_no_horizontal_overflow(page: Page) -> None:
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"{page.url} scrolls sideways: content {widths[0]}px, window {widths[1]}px"
+
+
+def emailed_link(email: str, template: str, pattern: re.Pattern) -> str:
+    """The link matching `pattern` in the first email of `template` sent to `email`."""
+    message = EmailMessage.objects.filter(to=email, template=template).first()
+    assert message is not None, f"no {template} email to {email} in the outbox"
+    found = pattern.search(message.text)
+    assert found, message.text
+    return found.group(0)
+
+
+def drag(page: Page, item: Locator, target: Locator) -> None:
+    """Drag as a hand does: press, move in small steps (SortableJS follows the pointer), drop."""
+    start, end = item.bounding_box(), target.bounding_box()
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=20)
+    page.mouse.up()
