@@ -47,3 +47,40 @@ def drag(page: Page, item: Locator, target: Locator) -> None:
     page.mouse.down()
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=20)
     page.mouse.up()
+
+
+# Each element of `main` holding text of its own, with its text colour against the first
+# background behind it that is painted; those under 3:1 (WCAG's floor for large text).
+_LOW_CONTRAST = """
+() => {
+  const rgba = (value) => (value.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  const background = (element) => {
+    for (let node = element; node; node = node.parentElement) {
+      const color = rgba(getComputedStyle(node).backgroundColor);
+      if (color.length === 3 || color[3] > 0.5) return color;
+    }
+    return rgba(getComputedStyle(document.body).backgroundColor);
+  };
+  const low = [];
+  for (const element of document.querySelectorAll("main *")) {
+    const own = [...element.childNodes].some((node) => node.nodeType === 3 && node.textContent.trim());
+    if (!own || !element.checkVisibility() || element.closest("[disabled], .visually-hidden")) continue;
+    const style = getComputedStyle(element);
+    if (style.opacity === "0") continue;
+    const [fg, bg] = [luminance(rgba(style.color)), luminance(background(element))];
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    const text = element.textContent.trim().slice(0, 40);
+    if (ratio < 3) low.push(`${element.tagName.toLowerCase()}.${element.className} "${text}" ${ratio.toFixed(2)}:1`);
+  }
+  return low;
+}
+"""
+
+
+def assert_readable(page: Page) -> None:
+    low = page.evaluate(_LOW_CONTRAST)
+    assert not low, f"{page.url} has text too faint to read:\n  " + "\n  ".join(low)
