@@ -103,6 +103,13 @@ def _reload_until(page: Page, url: str, locator: Locator, text: str) -> None:
     expect(locator).to_have_text(text)
 
 
+def _axis_labels(page: Page, chart: str) -> list[str]:
+    """The labels under a dashboard chart's bars, as drawn."""
+    canvas = f"document.querySelector('canvas[data-chart=\"chart-{chart}-data\"]')"
+    page.wait_for_function(f"typeof Chart !== 'undefined' && Chart.getChart({canvas}) !== undefined")
+    return page.evaluate(f"Chart.getChart({canvas}).scales.x.ticks.map((tick) => tick.label)")
+
+
 def _kpi(page: Page, label: str) -> Locator:
     return page.get_by_test_id("kpis").locator(".kpi", has_text=label).locator("strong")
 
@@ -319,6 +326,7 @@ def test_sell_review_buy_work_dispute_and_refund(
 
     page.goto("/dashboard/")
     expect(_kpi(page, "Won")).to_have_text("USD 1,150.00")
+    assert "Marketplace" in _axis_labels(page, "source")
     device.check(page)
     shot("manager-sales-dashboard")
 
