@@ -359,5 +359,6 @@ def test_sell_review_buy_work_dispute_and_refund(
     page.goto("/marketplace/wallet/")
     expect(page.get_by_test_id("wallet-balance")).to_have_text("80.00")
     expect(page.get_by_test_id("statement")).to_contain_text("Refund to the wallet")
+    expect(page.get_by_test_id("statement").locator('td[data-label="Balance after"]')).to_have_text(["80.00"])
     device.check(page)
     shot("buyer-wallet")
