@@ -214,6 +214,10 @@ def test_sell_review_buy_work_dispute_and_refund(
     expect(page.get_by_test_id("strategy-chips")).to_contain_text("SaaS")
     found = page.get_by_test_id("listing-card")
     expect(found).to_have_count(2)
+    for result in page.get_by_test_id("goal-results").locator(":scope > li").all():
+        # why it was found is read under its card, inside its place in the grid
+        place, why = result.bounding_box(), result.locator(".goal-matched").bounding_box()
+        assert why["y"] >= place["y"] and why["y"] + why["height"] <= place["y"] + place["height"] + 1
     for email in ("ada@engines.example", "grace@cobol.example"):
         expect(found.get_by_test_id("listing-contact").filter(has_text=mask_email(email))).to_have_count(1)
         expect(page.locator("main")).not_to_contain_text(email)
