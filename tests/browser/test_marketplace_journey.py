@@ -325,6 +325,7 @@ def test_sell_review_buy_work_dispute_and_refund(
     # --- the buyer dashboard follows, once the worker has recounted the day ----------------
     _switch_to(page, buyer["email"], NEW_PASSWORD)
     _reload_until(page, "/dashboard/buyer/", _kpi(page, "Won from bought leads"), "USD 1,150.00")
+    expect(page.locator(".kpi", has_text="Won from bought leads").locator(".muted")).to_have_text("1 deal")
     device.check(page)
     shot("buyer-dashboard")
 
