@@ -17,7 +17,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test worker beat lint format migrate prod-smoke clean distclean
+.PHONY: help venv run test worker beat lint format migrate prod-smoke docs-images clean distclean
 
 help:
 	@echo "make run         install, migrate, load demo data and serve http://127.0.0.1:$(PORT)/"
@@ -28,6 +28,7 @@ help:
 	@echo "make format      ruff format and ruff check --fix"
 	@echo "make migrate     apply database migrations"
 	@echo "make prod-smoke  production processes against local PostgreSQL, Redis and an SMTP sink"
+	@echo "make docs-images the user guides' screenshots in docs/images, from the browser journey (needs REDIS_URL)"
 	@echo "make clean       remove generated files (keeps .venv and db.sqlite3)"
 	@echo "make distclean   clean, and remove .venv and db.sqlite3"
 
@@ -93,6 +94,11 @@ migrate: venv
 
 prod-smoke: venv
 	$(BIN)/python scripts/prod_smoke.py
+
+# The marketplace journey at a desktop in the light theme, its screenshots copied to docs/images.
+docs-images: venv
+	$(require_redis)
+	DOCS_IMAGES_DIR=docs/images $(BIN)/pytest -rs tests/browser/test_marketplace_journey.py -k desktop
 
 clean:
 	rm -rf staticfiles var/celerybeat-schedule* .pytest_cache .ruff_cache artifacts
