@@ -34,6 +34,7 @@ from crm.policy import require_campaign_manager
 from crm.selectors import contact_list
 from leadnexus.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from leadnexus.core.ids import MAX_ID, is_db_id
+from leadnexus.core.privacy import email_digest
 from leads.filters import LeadFilter
 from leads.models import Lead
 from leads.selectors import lead_scope
@@ -49,7 +50,7 @@ PERSON_FIELDS = {
 }  # fmt: skip
 # A lead whose validation found these cannot be mailed.
 UNMAILABLE_REASONS = {"email_missing", "email_invalid", "email_no_mx"}
-EXCLUSIONS = ("unsubscribed", "bounced", "invalid", "duplicate")
+EXCLUSIONS = ("unsubscribed", "bounced", "erased", "invalid", "duplicate")
 MAX_FILTER_VALUE = 200
 # Shown when the audience has no one yet (a draft's preview).
 EXAMPLE_PERSON = {"first_name": "Alex", "last_name": "Example", "email": "alex@example.com", "company": "Example Inc."}
@@ -164,15 +165,17 @@ class Audience:
 def audience_of(*, organization_id: int, kind: str, filters: dict, user: User | None) -> Audience:
     """Who a campaign would be sent to now, and who is left out and why."""
     rows = FILTERS[kind](_query(filters), queryset=_base(kind, organization_id), **_user_kwarg(kind, user)).qs
-    suppressed = dict(EmailSuppression.objects.filter(organization_id=organization_id).values_list("email", "reason"))
+    suppressed = dict(
+        EmailSuppression.objects.filter(organization_id=organization_id).values_list("email_hash", "reason")
+    )
     excluded = dict.fromkeys(EXCLUSIONS, 0)
     people, seen = [], set()
     for person in rows.order_by("pk").values(*PERSON_FIELDS[kind]):
         email = (person["email"] or "").strip().lower()
         if not _mailable(email, person.get("validation_reasons") or ()):
             excluded["invalid"] += 1
-        elif email in suppressed:
-            excluded[suppressed[email]] += 1
+        elif email_digest(email) in suppressed:
+            excluded[suppressed[email_digest(email)]] += 1
         elif email in seen:
             excluded["duplicate"] += 1
         else:

@@ -32,6 +32,7 @@ from crm.selectors_campaigns import ab_sample_figures, campaign_sent_since
 from crm.services.campaigns import SEND_TASK, campaign_start, messages_add, sender_of, status_move
 from leadnexus.core import outbox
 from leadnexus.core.events import publish
+from leadnexus.core.privacy import email_digest
 from notifications.services import email_queue_rendered
 
 M = CampaignMessage.Status
@@ -96,13 +97,14 @@ def campaign_batch_send(*, campaign_id: int) -> Batch:
         messages = list(pending.select_related("step", "recipient").order_by("pk")[:size])
         suppressed = set(
             EmailSuppression.objects.filter(
-                organization_id=organization.pk, email__in=[message.recipient.email for message in messages]
-            ).values_list("email", flat=True)
+                organization_id=organization.pk,
+                email_hash__in=[email_digest(message.recipient.email) for message in messages],
+            ).values_list("email_hash", flat=True)
         )
         sent = []
         for message in messages:
             recipient = message.recipient
-            if recipient.status in (R.UNSUBSCRIBED, R.BOUNCED) or recipient.email in suppressed:
+            if recipient.status in (R.UNSUBSCRIBED, R.BOUNCED) or email_digest(recipient.email) in suppressed:
                 message.status = M.SKIPPED
                 continue
             message.email = _email_queue(campaign, message)
