@@ -5,4 +5,4 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        from notifications import tasks  # noqa: F401 - registers the tasks the outbox sends by name
+        from notifications import privacy, tasks  # noqa: F401 - the personal data it holds; the tasks sent by name

@@ -1,0 +1,40 @@
+"""The personal data notifications holds (`leadnexus.core.privacy`): the email log, and
+in-app notifications naming the person. The log has no organization: an organization's
+request reaches the emails its campaigns sent (`crm.privacy`); a staff request reaches every
+email sent to the address (transactional ones too)."""
+
+from django.db.models import QuerySet
+
+from leadnexus.core.privacy import Erasure, Holder, Person, holder_register, records, redact_rows
+from notifications.models import EmailMessage, Notification
+
+
+def _emails(person: Person, organization_id: int | None) -> QuerySet[EmailMessage]:
+    if organization_id is not None or not person.email:
+        return EmailMessage.objects.none()
+    return EmailMessage.objects.filter(to__iexact=person.email)
+
+
+def _notifications(organization_id: int | None) -> QuerySet[Notification]:
+    notifications = Notification.objects.all()
+    return notifications if organization_id is None else notifications.filter(user__organization_id=organization_id)
+
+
+def _export(person: Person, organization_id: int | None) -> dict[str, list[dict]]:
+    mentioning = _notifications(organization_id).filter(person.mentioned_in("title", "message"))
+    return {
+        "notifications.emailmessage": records(_emails(person, organization_id).order_by("pk")),
+        "notifications.notification": records(mentioning.order_by("pk")),
+    }
+
+
+def _erase(person: Person, organization_id: int | None, erasure: Erasure) -> None:
+    erasure.count("notifications.emailmessage", deleted=_emails(person, organization_id).delete()[1].get(
+        "notifications.EmailMessage", 0
+    ))  # fmt: skip
+    erasure.count("notifications.notification", anonymised=redact_rows(
+        _notifications(organization_id), person, "title", "message"
+    ))  # fmt: skip
+
+
+holder_register(Holder(name="notifications", order=40, export=_export, erase=_erase))
