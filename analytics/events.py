@@ -127,6 +127,15 @@ def rollups_follow_time_zone(event: Event) -> None:
             rollups_rebuild(organization=organization)
 
 
+@subscribe("accounts.person.erased", run_async=True)
+def rollups_follow_erasure(event: Event) -> None:
+    """An erasure deletes leads and activities of the organizations it touched (a sold lead
+    stays, anonymised): their rollups are rebuilt, as rare as erasures are."""
+    if event.data.get("deleted"):
+        for organization in Organization.objects.filter(pk__in=event.data.get("organization_ids", [])):
+            rollups_rebuild(organization=organization)
+
+
 for _names, _handler in (
     (LEAD_EVENTS, lead_days_mark),
     (OPPORTUNITY_EVENTS, opportunity_days_mark),

@@ -5,7 +5,8 @@ person's leads still match.
 
 Erasing deletes contacts and the activities on the person's records; recipients stay (a
 campaign's figures count them) with their address replaced; opportunities stay (the deal's
-amount is the organization's figure), unlinked and with mentions of the person blanked.
+amount is the organization's figure) with mentions of the person blanked, and lose their
+link to a deleted contact or lead.
 Every organization that held the address keeps a suppression of its digest only, so a later
 import of the same address is not emailed again."""
 
@@ -101,8 +102,6 @@ def _erase(person: Person, organization_id: int | None, erasure: Erasure) -> Non
     erasure.count("crm.campaignrecipient", anonymised=anonymised)
 
     erasure.count("crm.activity", deleted=_activities(person, organization_id).delete()[0])
-    opportunities = _opportunities(person, organization_id)
-    erasure.count("crm.opportunity", anonymised=opportunities.update(lead=None, contact=None))
     erasure.count("crm.opportunity", anonymised=redact_rows(_scoped(Opportunity.objects, organization_id), person,
                                                             "title", "lost_reason"))  # fmt: skip
     erasure.count("crm.activity", anonymised=redact_rows(_scoped(Activity.objects, organization_id), person,

@@ -20,6 +20,7 @@ import phonenumbers
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
+from django.http import HttpResponse
 from django.utils import timezone
 
 from leadnexus.core.crypto import keyed_digest
@@ -215,6 +216,14 @@ class Bundle:
                 with attachment.file.open("rb") as content:
                     archive.writestr(f"attachments/{attachment.name}", content.read())
         return f"personal-data-{stamp}.zip", "application/zip", buffer.getvalue()
+
+    def download(self) -> HttpResponse:
+        """The file as a download, never cached (the page, the API and the admin answer this)."""
+        name, content_type, content = self.file()
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 def personal_data_bundle(*, person: Person, organization_id: int | None) -> Bundle:
