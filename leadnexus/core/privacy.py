@@ -154,6 +154,13 @@ class Erasure:
     def nothing(self) -> bool:
         return not self.deleted and not self.anonymised
 
+    @property
+    def tables(self) -> list[tuple[str, int, int]]:
+        """(table, rows deleted, rows anonymised) of each table it touched."""
+        return [
+            (table, self.deleted[table], self.anonymised[table]) for table in sorted({*self.deleted, *self.anonymised})
+        ]
+
 
 @dataclass(frozen=True)
 class Attachment:
