@@ -6,6 +6,7 @@ from datetime import datetime
 
 from accounts.models import Organization
 from analytics.dashboard_cache import dashboards_changed
+from analytics.dates import zone_of
 from analytics.quality import vendor_quality_refresh, vendors_of_leads
 from analytics.rollups import rollups_rebuild
 from analytics.services.rollups import rollup_day_mark
@@ -37,6 +38,8 @@ OPPORTUNITY_EVENTS = (
 )
 ACTIVITY_EVENTS = ("crm.activity.created", "crm.activity.updated", "crm.activity.completed")
 CLOSING_EVENTS = ("crm.opportunity.won", "crm.opportunity.lost")
+# A contact or opportunity deleted past retention; its activities with it.
+PURGE_EVENTS = ("crm.contact.purged", "crm.opportunity.purged")
 
 
 def _subject(event: Event, model):
@@ -127,6 +130,18 @@ def rollups_follow_time_zone(event: Event) -> None:
             rollups_rebuild(organization=organization)
 
 
+def activities_purged_mark(event: Event) -> None:
+    """A purged contact or opportunity took its activities with it: the days they were
+    logged on (the organization's local days) count them no more."""
+    organization = Organization.objects.filter(pk=event.org_id).only("time_zone").first()
+    if organization is None:
+        return
+    zone = zone_of(organization)
+    days = {datetime.fromisoformat(at).astimezone(zone).date() for at in event.data.get("activities_logged", [])}
+    for day in sorted(days):
+        rollup_day_mark(organization_id=organization.pk, family="activities", when=day)
+
+
 @subscribe("accounts.person.erased", run_async=True)
 def rollups_follow_erasure(event: Event) -> None:
     """An erasure deletes leads and activities of the organizations it touched (a sold lead
@@ -140,6 +155,7 @@ for _names, _handler in (
     (LEAD_EVENTS, lead_days_mark),
     (OPPORTUNITY_EVENTS, opportunity_days_mark),
     ((*ACTIVITY_EVENTS, "crm.activity.deleted"), activity_day_mark),
+    (PURGE_EVENTS, activities_purged_mark),
     ((*LEAD_EVENTS, *OPPORTUNITY_EVENTS, *ACTIVITY_EVENTS, "crm.activity.deleted"), dashboards_follow),
     (("marketplace.purchase.completed",), purchase_days_mark),
     (("marketplace.dispute.opened", "marketplace.dispute.resolved"), dispute_days_mark),
