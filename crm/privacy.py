@@ -21,7 +21,16 @@ from crm.models import (
     Opportunity,
     WebhookDelivery,
 )
-from leadnexus.core.privacy import Erasure, Holder, Person, holder_register, records, redact_rows
+from leadnexus.core.privacy import (
+    Erasure,
+    Holder,
+    Person,
+    events_about,
+    holder_register,
+    records,
+    redact_rows,
+    scrub_rows,
+)
 from leads.privacy import person_leads, person_match
 from notifications.models import EmailMessage
 
@@ -82,12 +91,17 @@ def _export(person: Person, organization_id: int | None) -> dict[str, list[dict]
 def _erase(person: Person, organization_id: int | None, erasure: Erasure) -> None:
     recipients = _recipients(person, organization_id)
     contacts = _contacts(person, organization_id)
+    records_of_person = {
+        "leads.lead": list(person_leads(person, organization_id).values_list("pk", flat=True)),
+        "crm.contact": list(contacts.values_list("pk", flat=True)),
+    }
     held_by = {
         *person_leads(person, organization_id).values_list("organization_id", flat=True),
         *contacts.values_list("organization_id", flat=True),
         *recipients.values_list("campaign__organization_id", flat=True),
     }
     erasure.organization_ids.update(held_by)
+    erasure.subjects["crm.contact"].update(records_of_person["crm.contact"])
 
     emails = EmailMessage.objects.filter(
         pk__in=CampaignMessage.objects.filter(recipient__in=recipients).values("email_id")
@@ -102,14 +116,13 @@ def _erase(person: Person, organization_id: int | None, erasure: Erasure) -> Non
     erasure.count("crm.campaignrecipient", anonymised=anonymised)
 
     erasure.count("crm.activity", deleted=_activities(person, organization_id).delete()[0])
-    erasure.count("crm.opportunity", anonymised=redact_rows(_scoped(Opportunity.objects, organization_id), person,
-                                                            "title", "lost_reason"))  # fmt: skip
-    erasure.count("crm.activity", anonymised=redact_rows(_scoped(Activity.objects, organization_id), person,
-                                                         "subject", "body"))  # fmt: skip
+    for model, fields in ((Opportunity, ("title", "lost_reason")), (Activity, ("subject", "body"))):
+        rows = _scoped(model.objects, organization_id)
+        erasure.count(model._meta.label_lower, anonymised=redact_rows(rows, person, *fields))
+    deliveries = _scoped(WebhookDelivery.objects, organization_id, "endpoint__organization_id")
+    about = events_about(records_of_person, prefix="event__")
+    erasure.count("crm.webhookdelivery", anonymised=scrub_rows(deliveries, person, "payload", about=about))
     erasure.count("crm.contact", deleted=contacts.delete()[1].get("crm.Contact", 0))
-    erasure.count(
-        "crm.webhookdelivery", anonymised=redact_rows(_deliveries(person, organization_id), person, "payload")
-    )
 
     if person.email:
         for held in held_by:

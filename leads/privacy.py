@@ -75,7 +75,9 @@ def _erase(person: Person, organization_id: int | None, erasure: Erasure) -> Non
     erasure.count("leads.submission", deleted=submissions.delete()[1].get("leads.Submission", 0))
     erasure.count("leads.importrow", deleted=_import_rows(person, organization_id).delete()[0])
     leads = person_leads(person, organization_id)
-    erasure.organization_ids.update(leads.values_list("organization_id", flat=True))
+    for pk, organization in leads.values_list("pk", "organization_id"):
+        erasure.subjects["leads.lead"].add(pk)
+        erasure.organization_ids.add(organization)
     erasure.count("leads.lead", deleted=leads.delete()[1].get("leads.Lead", 0))
 
 

@@ -54,6 +54,7 @@ def _erase(person: Person, organization_id: int | None, erasure: Erasure) -> Non
             publish("marketplace.listing.withdrawn", org=listing.vendor_id, subject=listing,
                     data={"from": Listing.Status.AVAILABLE, "to": listing.status})  # fmt: skip
         lead_anonymise(listing.lead)
+        erasure.subjects["leads.lead"].add(listing.lead_id)
         erasure.organization_ids.add(listing.vendor_id)
     by_listing = Listing.objects.filter(pk__in=[listing.pk for listing in listings])
     redact_rows(by_listing, person, "title", "description")
@@ -67,6 +68,7 @@ def _erase(person: Person, organization_id: int | None, erasure: Erasure) -> Non
     bought = list(_bought(person, organization_id).select_related("delivered_lead"))
     for purchase in bought:
         lead_anonymise(purchase.delivered_lead)
+        erasure.subjects["leads.lead"].add(purchase.delivered_lead_id)
         erasure.organization_ids.add(purchase.buyer_id)
     erasure.count("leads.lead", anonymised=len(listings) + len(bought))
 

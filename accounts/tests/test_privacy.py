@@ -92,8 +92,10 @@ def world(private_files):
         attachment_name="cv.pdf",
     )
     WebhookDeliveryFactory(endpoint__created_by=buyer, payload={"data": {"email": EMAIL}})
-    publish("test.person.noted", org=org.pk, data={"email": EMAIL, "name": "Jane"})
+    publish("test.person.noted", org=org.pk, data={"email": EMAIL})
+    publish("test.contact.renamed", org=org.pk, subject=contact, data={"changes": {"first_name": ["Jane", "Janet"]}})
     Notification.objects.create(user=buyer, type="new_lead", title=f"New lead {EMAIL}")
+    EmailMessage.objects.create(to=buyer.email, template="t", subject="New lead", text=f"Call {EMAIL} today")
     dispute = DisputeFactory(purchase=purchase, details=f"{EMAIL} bounces")
     other = LeadFactory(email=EMAIL)  # another organization's own lead of her
     return {
@@ -169,7 +171,8 @@ def test_erasing_removes_the_person_from_every_table_of_the_organization(world, 
     erasure = person_erase(actor=buyer, email=EMAIL, phone=PHONE)
 
     assert _mentions(buyer.organization_id) == {}
-    assert not EmailMessage.objects.filter(to__iexact=EMAIL).exists()
+    assert not Event.objects.filter(org_id=buyer.organization_id, data__icontains="jane").exists()
+    assert not EmailMessage.objects.filter(Person.of(email=EMAIL).mentioned_in("to", "text")).exists()
     assert not private_files.exists(attachment)
     assert erasure.deleted["crm.contact"] == 1 and erasure.deleted["leads.submission"] == 1
     assert erasure.deleted["crm.activity"] == 2 and erasure.deleted["notifications.emailmessage"] == 1

@@ -12,7 +12,7 @@ import io
 import json
 import re
 import zipfile
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -94,18 +94,36 @@ def placeholder(pk) -> str:
     return f"{ERASED} #{pk}"
 
 
-def redact(value, person: Person, replacement: str = ERASED):
+def redact(value, person: Person):
     """`value` (text, or JSON: lists and dicts of them) with every mention of the person's
     email and phone replaced."""
     if isinstance(value, str):
         for needle in person.needles:
-            value = re.sub(re.escape(needle), replacement, value, flags=re.IGNORECASE)
+            value = re.sub(re.escape(needle), ERASED, value, flags=re.IGNORECASE)
         return value
     if isinstance(value, list):
-        return [redact(item, person, replacement) for item in value]
+        return [redact(item, person) for item in value]
     if isinstance(value, dict):
-        return {key: redact(item, person, replacement) for key, item in value.items()}
+        return {key: redact(item, person) for key, item in value.items()}
     return value
+
+
+# The keys under which JSON copied from a person's record (an event's changes, a webhook's
+# payload) holds who they are.
+PERSONAL_KEYS = frozenset({"first_name", "last_name", "full_name", "email", "phone", "job_title", "notes",
+                           "website", "contact_name", "contact_email", "contact_phone"})  # fmt: skip
+
+
+def scrub(value, person: Person):
+    """JSON copied from the person's records: every personal field and every mention replaced."""
+    if isinstance(value, dict):
+        return {
+            key: ERASED if key in PERSONAL_KEYS and item not in ("", None, [], {}) else scrub(item, person)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [scrub(item, person) for item in value]
+    return redact(value, person)
 
 
 def redact_rows(rows: QuerySet, person: Person, *fields: str) -> int:
@@ -117,6 +135,28 @@ def redact_rows(rows: QuerySet, person: Person, *fields: str) -> int:
         row.save(update_fields=list(fields))
         done += 1
     return done
+
+
+def scrub_rows(rows: QuerySet, person: Person, field: str, *, about: Q) -> int:
+    """Scrub the JSON `field` of the rows mentioning the person or `about` their records; how
+    many changed."""
+    done = 0
+    for row in rows.filter(person.mentioned_in(field) | about).only("pk", field):
+        scrubbed = scrub(getattr(row, field), person)
+        if scrubbed != getattr(row, field):
+            setattr(row, field, scrubbed)
+            row.save(update_fields=[field])
+            done += 1
+    return done
+
+
+def events_about(subjects: dict[str, Iterable], prefix: str = "") -> Q:
+    """Events (or rows with an `event`, `prefix="event__"`) whose subject is one of `subjects`
+    (label → ids)."""
+    found = Q(pk__in=[])
+    for label, ids in subjects.items():
+        found |= Q(**{f"{prefix}subject_type": label, f"{prefix}subject_id__in": [str(pk) for pk in ids]})
+    return found
 
 
 def record(instance: models.Model, *, exclude: Iterable[str] = ()) -> dict:
@@ -136,12 +176,14 @@ def records(rows: QuerySet, **kwargs) -> list[dict]:
 @dataclass
 class Erasure:
     """What an erasure did: rows deleted and rows anonymised (kept, their personal fields
-    replaced), by table (`app.model`); the organizations whose data changed; storage files
-    to delete once the transaction commits."""
+    replaced), by table (`app.model`); the organizations whose data changed; the person's
+    records it erased (label → ids), whose events are scrubbed last; storage files to delete
+    once the transaction commits."""
 
     deleted: Counter = field(default_factory=Counter)
     anonymised: Counter = field(default_factory=Counter)
     organization_ids: set = field(default_factory=set)
+    subjects: dict = field(default_factory=lambda: defaultdict(set))
     files: list = field(default_factory=list)
 
     def count(self, table: str, *, deleted: int = 0, anonymised: int = 0) -> None:
@@ -279,7 +321,7 @@ def _events_export(person: Person, organization_id: int | None) -> dict[str, lis
 
 def _events_erase(person: Person, organization_id: int | None, erasure: Erasure) -> None:
     scope = Event.objects.all() if organization_id is None else Event.objects.filter(org_id=organization_id)
-    erasure.count("core.event", anonymised=redact_rows(scope, person, "data"))
+    erasure.count("core.event", anonymised=scrub_rows(scope, person, "data", about=events_about(erasure.subjects)))
 
 
 holder_register(Holder(name="core", order=90, export=_events_export, erase=_events_erase))
