@@ -8,7 +8,6 @@ import zipfile
 from decimal import Decimal
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.services.privacy import person_erase, person_export
@@ -44,13 +43,6 @@ pytestmark = pytest.mark.django_db
 
 EMAIL = "jane@acme.com"
 PHONE = "+14155554567"
-
-
-@pytest.fixture
-def private_files(tmp_path, monkeypatch):
-    storage = FileSystemStorage(location=tmp_path)
-    monkeypatch.setattr(Submission._meta.get_field("attachment"), "storage", storage)
-    return storage
 
 
 @pytest.fixture
