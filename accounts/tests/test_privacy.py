@@ -200,6 +200,17 @@ def test_an_erased_address_is_suppressed_by_its_digest_only(world):
     assert audience.excluded["unsubscribed"] == 1
 
 
+def test_an_unsubscribed_address_still_matches_by_itself_under_a_new_secret_key(settings):
+    manager = UserFactory()
+    LeadFactory(organization=manager.organization, email=EMAIL)
+    suppression_add(organization_id=manager.organization_id, email=EMAIL, reason="unsubscribed")
+    settings.SECRET_KEY = "rotated-" + settings.SECRET_KEY
+
+    audience = audience_of(organization_id=manager.organization_id, kind="leads", filters={}, user=manager)
+
+    assert audience.people == [] and audience.excluded["unsubscribed"] == 1
+
+
 def test_erasing_again_finds_nothing_left(world):
     person_erase(actor=world["buyer"], email=EMAIL, phone=PHONE)
 
