@@ -27,6 +27,24 @@ class PersonInputSerializer(serializers.Serializer):
         return attrs
 
 
+class PersonOutputSerializer(serializers.Serializer):
+    email = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class BundleOutputSerializer(serializers.Serializer):
+    person = PersonOutputSerializer()
+    organization_id = serializers.IntegerField(allow_null=True, help_text="null: every organization (staff).")
+    exported_at = serializers.DateTimeField()
+    records = serializers.DictField(
+        child=serializers.ListField(child=serializers.DictField()),
+        help_text='The rows holding the person\'s data, by table ("app.model"), as stored.',
+    )
+    attachments = serializers.ListField(
+        child=serializers.CharField(), help_text="Files beside the document in the ZIP, under attachments/."
+    )
+
+
 class ErasureOutputSerializer(serializers.Serializer):
     deleted = serializers.DictField(child=serializers.IntegerField(), help_text="Rows deleted, by table.")
     anonymised = serializers.DictField(
@@ -45,7 +63,7 @@ class PersonExportView(APIView):
         ),
         request=PersonInputSerializer,
         responses={
-            (200, "application/json"): OpenApiResponse(OpenApiTypes.BINARY, description="The JSON document"),
+            (200, "application/json"): OpenApiResponse(BundleOutputSerializer, description="The JSON document"),
             (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="JSON plus attachments"),
         },
     )
