@@ -76,11 +76,7 @@ class PersonForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "placeholder": "+1 415 555 0123"}),
         help_text="With the country code.",
     )
-    confirm = forms.BooleanField(
-        required=False,
-        label="I understand erasing cannot be undone",
-        help_text="Needed to erase; not to export.",
-    )
+    confirm = forms.BooleanField(required=False, label="I understand erasing cannot be undone")
 
     def clean(self):
         cleaned = super().clean()
