@@ -1,13 +1,15 @@
 """The personal data the marketplace holds (`leadnexus.core.privacy`): a vendor's listed
 inventory leads and a buyer's delivered leads, both pointed at by sales that must keep their
-numbers. Erasing keeps those leads with the person's fields replaced (`leads.privacy
-.lead_anonymise`), takes the listing off the market, and blanks mentions of the person in
-listings, order lines and disputes; orders, payments, purchases and the ledger keep every
-amount. Runs before leads, which then deletes what is left of the person's leads."""
+numbers. Erasing keeps those leads with the person's fields replaced
+(`leads.privacy.lead_anonymise`), takes the listing off the market (waiting, as a withdrawal
+does, while a buyer is paying for it), and blanks mentions of the person in listings, order
+lines and disputes; orders, payments, purchases and the ledger keep every amount. Runs
+before leads, which then deletes what is left of the person's leads."""
 
 from django.db.models import Q, QuerySet
 
 from leadnexus.core.events import publish
+from leadnexus.core.exceptions import Conflict
 from leadnexus.core.privacy import Erasure, Holder, Person, holder_register, records, redact_rows
 from leads.privacy import lead_anonymise, person_leads
 from marketplace.catalog_cache import catalog_changed
@@ -46,7 +48,9 @@ def _erase(person: Person, organization_id: int | None, erasure: Erasure) -> Non
     erasure.count("marketplace.dispute", anonymised=redact_rows(
         Dispute.objects.filter(purchase__in=purchases), person, "details", "vendor_response", "resolution_note"
     ))  # fmt: skip
-    listings = list(_listings(person, organization_id).select_related("lead"))
+    listings = list(_listings(person, organization_id).select_related("lead").select_for_update(of=("self",)))
+    if any(listing.reserved_count for listing in listings):
+        raise Conflict("A buyer is paying for a listing of this person right now. Try again in a few minutes.")
     for listing in listings:
         if listing.status == Listing.Status.AVAILABLE:
             listing.status = Listing.Status.WITHDRAWN

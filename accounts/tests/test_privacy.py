@@ -27,7 +27,7 @@ from crm.selectors_campaigns import audience_of
 from crm.services.campaign_tracking import suppression_add
 from crm.tests.factories import ActivityFactory, ContactFactory, OpportunityFactory, WebhookDeliveryFactory
 from leadnexus.core.events import publish
-from leadnexus.core.exceptions import NotFound, PermissionDenied
+from leadnexus.core.exceptions import Conflict, NotFound, PermissionDenied
 from leadnexus.core.models import Event
 from leadnexus.core.privacy import Person
 from leads.models import Lead, Submission
@@ -235,6 +235,27 @@ def test_staff_erase_every_organization_and_keep_the_vendors_sale_anonymised(wor
     assert balances_of(world["vendor"].organization_id) == vendor_balances
     assert erasure.anonymised["leads.lead"] == 3 and erasure.anonymised["marketplace.listing"] == 2
     assert world["other"].organization_id in erasure.organization_ids
+
+
+def test_a_vendors_erasure_anonymises_its_listed_leads_and_leaves_the_buyers_copy(world):
+    erasure = person_erase(actor=world["vendor"], email=EMAIL)
+
+    for name in ("listing", "unsold"):
+        assert Lead.objects.get(pk=world[name].lead_id).email == ""
+    assert Listing.objects.get(pk=world["unsold"].pk).status == Listing.Status.WITHDRAWN
+    assert Lead.objects.get(pk=world["purchase"].delivered_lead_id).email == EMAIL
+    assert erasure.organization_ids == {world["vendor"].organization_id}
+    assert_ledger_balanced()
+
+
+def test_a_listing_being_paid_for_waits_and_nothing_is_erased(world):
+    Listing.objects.filter(pk=world["unsold"].pk).update(reserved_count=1)
+
+    with pytest.raises(Conflict):
+        person_erase(actor=world["vendor"], email=EMAIL)
+
+    assert Lead.objects.get(pk=world["unsold"].lead_id).email == EMAIL
+    assert not Event.objects.filter(name="accounts.person.erased").exists()
 
 
 def test_both_requests_are_audited_without_the_email(world):
