@@ -146,3 +146,11 @@ def test_staff_erase_across_organizations_from_the_admin(client, user, held, oth
     assert page.status_code == 200 and 'data-testid="erasure"' in page.content.decode()
     assert not Lead.objects.filter(email=EMAIL).exists()
     assert Event.objects.filter(name="accounts.person.erased", actor=staff, data__organization_id=None).exists()
+
+
+def test_staff_on_the_settings_page_reach_only_their_own_organization(client, held):
+    client.force_login(StaffUserFactory())
+
+    download = client.post("/settings/privacy/", {"email": EMAIL, "action": "export"})
+
+    assert download.status_code == 200 and not any(json.loads(download.content)["records"].values())
