@@ -6,7 +6,6 @@ from datetime import datetime
 
 from accounts.models import Organization
 from analytics.dashboard_cache import dashboards_changed
-from analytics.dates import zone_of
 from analytics.quality import vendor_quality_refresh, vendors_of_leads
 from analytics.rollups import rollups_rebuild
 from analytics.services.rollups import rollup_day_mark
@@ -136,8 +135,8 @@ def activities_purged_mark(event: Event) -> None:
     organization = Organization.objects.filter(pk=event.org_id).only("time_zone").first()
     if organization is None:
         return
-    zone = zone_of(organization)
-    days = {datetime.fromisoformat(at).astimezone(zone).date() for at in event.data.get("activities_logged", [])}
+    logged = event.data.get("activities_logged", [])
+    days = {datetime.fromisoformat(at).astimezone(organization.zone).date() for at in logged}
     for day in sorted(days):
         rollup_day_mark(organization_id=organization.pk, family="activities", when=day)
 

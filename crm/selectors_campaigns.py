@@ -16,9 +16,7 @@ campaigns no longer send to (`unsubscribed`, `bounced`), or an address already i
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
@@ -385,7 +383,7 @@ def campaign_progress(campaign: Campaign) -> list[dict]:
 
 
 def _timeline(campaign: Campaign, recipients: QuerySet) -> list[dict]:
-    zone = ZoneInfo(campaign.organization.time_zone or settings.TIME_ZONE)
+    zone = campaign.organization.zone
     series = {
         "sent": CampaignMessage.objects.filter(step__campaign=campaign),
         "opened": recipients,

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "leadnexus.core.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After the health checks, /metrics, the HTTPS redirect and static files: not counted.
+    "leadnexus.core.metrics.RequestMetricsMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "leadnexus.core.middleware.ApiTrailingSlashMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -420,7 +422,7 @@ CURRENCY = env("CURRENCY", default="USD")
 
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 STORAGES = {
@@ -466,6 +468,16 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
+
+# --- Metrics: /metrics (Prometheus) for internal scrapers ---------------------
+# Networks (CIDR) or addresses allowed to read /metrics; the client address is taken as for
+# rate limits (NUM_PROXIES), and the socket's peer must be in them too. Empty: by token only.
+METRICS_ALLOWED_IPS = env.list(
+    "METRICS_ALLOWED_IPS",
+    default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
+# A bearer token that lets any address read /metrics (`Authorization: Bearer <token>`). Empty: none.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # --- Logging: JSON lines, each carrying the request id ------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

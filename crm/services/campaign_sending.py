@@ -18,7 +18,6 @@ finished, for the recipients their condition picks."""
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -68,7 +67,7 @@ def campaign_send(*, campaign_id: int) -> int:
 
 
 def _day_start(organization: Organization, now: datetime) -> datetime:
-    local = now.astimezone(ZoneInfo(organization.time_zone or settings.TIME_ZONE))
+    local = now.astimezone(organization.zone)
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
