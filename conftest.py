@@ -100,3 +100,15 @@ def auth_client(user):
     from accounts.tests.factories import bearer_client
 
     return bearer_client(user)
+
+
+@pytest.fixture
+def private_files(tmp_path, monkeypatch):
+    """Form submissions' attachments stored in a fresh folder of the test's own."""
+    from django.core.files.storage import FileSystemStorage
+
+    from leads.models import Submission
+
+    storage = FileSystemStorage(location=tmp_path)
+    monkeypatch.setattr(Submission._meta.get_field("attachment"), "storage", storage)
+    return storage

@@ -288,6 +288,7 @@ CELERY_BEAT_SCHEDULE = {
     "backup-nightly": {"task": "leadnexus.core.tasks.backup_nightly", "schedule": crontab(hour=3, minute=0)},
     "events-purge": {"task": "leadnexus.core.tasks.events_purge", "schedule": crontab(hour=4, minute=0)},
     "email-bodies-purge": {"task": "notifications.tasks.email_bodies_purge", "schedule": crontab(hour=4, minute=15)},
+    "crm-deleted-purge": {"task": "crm.tasks.deleted_purge", "schedule": crontab(hour=4, minute=30)},
     "idempotency-purge": {"task": "leadnexus.core.tasks.idempotency_purge", "schedule": 3600.0},
     "leads-purge": {"task": "leads.tasks.leads_purge", "schedule": 6 * 3600.0},
     "leads-rescore": {"task": "leads.tasks.leads_rescore", "schedule": 24 * 3600.0},
@@ -344,7 +345,8 @@ BACKUP_DIR = Path(env("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
 BACKUP_NIGHTLY = env.bool("BACKUP_NIGHTLY", default=False)
 BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", default=14)
 # Events (the timelines' and audit trail, webhook delivery logs with them) and the bodies of
-# emails sent are kept this many days, then purged by beat jobs at 04:00 UTC. 0: kept forever.
+# emails sent, and soft-deleted contacts and opportunities (counted from their deletion), are
+# kept this many days, then purged by beat jobs from 04:00 UTC. 0: kept forever.
 RETENTION_DAYS = env.int("RETENTION_DAYS", default=365)
 # The platform's commission on each sale, in percent of the price.
 MARKETPLACE_COMMISSION_PERCENT = Decimal(env("MARKETPLACE_COMMISSION_PERCENT", default="20"))

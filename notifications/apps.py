@@ -5,5 +5,6 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        # The tasks the outbox sends by name, and the email log's figures at /metrics.
-        from notifications import metrics, tasks  # noqa: F401
+        # The tasks the outbox sends by name, the email log's figures at /metrics, and the
+        # personal data it holds.
+        from notifications import metrics, privacy, tasks  # noqa: F401
