@@ -7,7 +7,7 @@ from datetime import datetime
 from accounts.models import Organization
 from analytics.dashboard_cache import dashboards_changed
 from analytics.quality import vendor_quality_refresh, vendors_of_leads
-from analytics.rollups import rollups_rebuild
+from analytics.rollups import rollups_rebuild, rollups_recompute
 from analytics.services.rollups import rollup_day_mark
 from crm.models import Activity, Opportunity
 from leadnexus.core.events import subscribe
@@ -139,6 +139,21 @@ def activities_purged_mark(event: Event) -> None:
     days = {datetime.fromisoformat(at).astimezone(organization.zone).date() for at in logged}
     for day in sorted(days):
         rollup_day_mark(organization_id=organization.pk, family="activities", when=day)
+
+
+@subscribe("leads.lead.purged", run_async=True)
+def rollups_follow_lead_purge(event: Event) -> None:
+    """A purged lead took its activities with it, all logged while it lived, and a purchase
+    that delivered it loses what became of it: those days are recomputed."""
+    organization = Organization.objects.filter(pk=event.org_id).first()
+    if organization is None or "created_at" not in event.data:
+        return
+    created, deleted = (
+        datetime.fromisoformat(event.data[name]).astimezone(organization.zone).date()
+        for name in ("created_at", "deleted_at")
+    )
+    rollups_recompute(organization=organization, family="activities", first=created, last=deleted)
+    rollup_day_mark(organization_id=organization.pk, family="purchases", when=created)
 
 
 @subscribe("accounts.person.erased", run_async=True)

@@ -23,7 +23,7 @@ from crm.services.conversion import lead_convert
 from crm.services.opportunities import opportunity_create, opportunity_delete, opportunity_move, opportunity_reopen
 from crm.services.retention import crm_deleted_purge
 from leads.models import Lead
-from leads.services.records import lead_assign, lead_create, lead_delete, lead_status_change
+from leads.services.records import lead_assign, lead_create, lead_delete, lead_status_change, leads_purge
 from leads.tests.factories import LeadFactory
 from marketplace import demo as marketplace_demo
 from marketplace.services.cart import cart_add
@@ -112,6 +112,26 @@ def test_a_purge_keeps_what_events_keep_equal_to_a_rebuild(settings):
     kept = _rollups()
     assert not StaleDay.objects.exists()
     assert not any(row[2] == "activities.logged" for row in kept)
+    call_command("rollups_rebuild")
+    assert _rollups() == kept
+
+
+def test_a_lead_purge_keeps_what_events_keep_equal_to_a_rebuild():
+    manager = UserFactory(organization__time_zone="America/New_York")
+    purged, kept_lead = _lead(manager, 1), _lead(manager, 2)
+    for lead in (purged, purged, kept_lead):
+        activity_create(actor=manager, data={"kind": "call", "subject": "Hello", "lead_id": lead.pk})
+    Lead.objects.filter(pk=purged.pk).update(created_at=timezone.now() - timedelta(days=50))
+    Activity.objects.filter(lead=purged).update(created_at=timezone.now() - timedelta(days=45))
+    lead_delete(actor=manager, lead_id=purged.pk)
+    Lead.objects.filter(pk=purged.pk).update(deleted_at=timezone.now() - timedelta(days=40))
+    call_command("rollups_rebuild")
+    assert sum(row[5] for row in _rollups() if row[2] == "activities.logged") == 3
+
+    assert leads_purge() == 1
+
+    kept = _rollups()
+    assert sum(row[5] for row in kept if row[2] == "activities.logged") == 1
     call_command("rollups_rebuild")
     assert _rollups() == kept
 
