@@ -348,6 +348,9 @@ BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", default=14)
 # emails sent, and soft-deleted contacts and opportunities (counted from their deletion), are
 # kept this many days, then purged by beat jobs from 04:00 UTC. 0: kept forever.
 RETENTION_DAYS = env.int("RETENTION_DAYS", default=365)
+# Events kept past RETENTION_DAYS: the proof that a person's data was exported or erased
+# (they hold digests, never the person's details).
+RETENTION_KEPT_EVENTS = ("accounts.person.exported", "accounts.person.erased")
 # The platform's commission on each sale, in percent of the price.
 MARKETPLACE_COMMISSION_PERCENT = Decimal(env("MARKETPLACE_COMMISSION_PERCENT", default="20"))
 # A buyer may dispute a purchase this many days after it; the vendor's earning is released then.
