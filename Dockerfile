@@ -39,7 +39,8 @@ ENV PORT=8000 \
     GUNICORN_KEEPALIVE=5 \
     GUNICORN_MAX_REQUESTS=1000 \
     FORWARDED_ALLOW_IPS=* \
-    MIGRATE_ON_START=false
+    MIGRATE_ON_START=false \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/leadnexus-metrics
 
 EXPOSE 8000
 
@@ -47,5 +48,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4)"]
 
-# Gunicorn with the access log on stdout; MIGRATE_ON_START=true runs migrations first.
-CMD ["sh", "-c", "if [ \"$MIGRATE_ON_START\" = true ]; then python manage.py migrate --noinput || exit 1; fi; exec gunicorn leadnexus.wsgi:application --bind \"0.0.0.0:$PORT\" --workers \"$WEB_CONCURRENCY\" --threads \"$GUNICORN_THREADS\" --timeout \"$GUNICORN_TIMEOUT\" --graceful-timeout \"$GUNICORN_GRACEFUL_TIMEOUT\" --keep-alive \"$GUNICORN_KEEPALIVE\" --max-requests \"$GUNICORN_MAX_REQUESTS\" --max-requests-jitter 100 --worker-tmp-dir /dev/shm --no-control-socket --access-logfile - --error-logfile -"]
+# Gunicorn with the access log on stdout; MIGRATE_ON_START=true runs migrations first. The
+# workers' /metrics files start afresh with each start.
+CMD ["sh", "-c", "if [ \"$MIGRATE_ON_START\" = true ]; then python manage.py migrate --noinput || exit 1; fi; rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" || exit 1; exec gunicorn leadnexus.wsgi:application --bind \"0.0.0.0:$PORT\" --workers \"$WEB_CONCURRENCY\" --threads \"$GUNICORN_THREADS\" --timeout \"$GUNICORN_TIMEOUT\" --graceful-timeout \"$GUNICORN_GRACEFUL_TIMEOUT\" --keep-alive \"$GUNICORN_KEEPALIVE\" --max-requests \"$GUNICORN_MAX_REQUESTS\" --max-requests-jitter 100 --worker-tmp-dir /dev/shm --no-control-socket --access-logfile - --error-logfile -"]

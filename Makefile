@@ -17,7 +17,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test worker beat lint format migrate prod-smoke bench-load clean distclean
+.PHONY: help venv run test worker beat lint format migrate prod-smoke docs-images bench-load clean distclean
 
 help:
 	@echo "make run         install, migrate, load demo data and serve http://127.0.0.1:$(PORT)/"
@@ -28,7 +28,8 @@ help:
 	@echo "make format      ruff format and ruff check --fix"
 	@echo "make migrate     apply database migrations"
 	@echo "make prod-smoke  production processes against local PostgreSQL, Redis and an SMTP sink"
-	@echo "make bench-load  load step-up and 30-minute soak (LOAD_ARGS=... passes options; ~45 min, quiet host)"
+	@echo "make docs-images the user guides' screenshots in docs/images, from the browser journey (needs REDIS_URL)"
+	@echo "make bench-load  load step-up and 30-minute soak (LOAD_ARGS=... passes options; 45-60 min, quiet host)"
 	@echo "make clean       remove generated files (keeps .venv and db.sqlite3)"
 	@echo "make distclean   clean, and remove .venv and db.sqlite3"
 
@@ -94,6 +95,11 @@ migrate: venv
 
 prod-smoke: venv
 	$(BIN)/python scripts/prod_smoke.py
+
+# The marketplace journey at a desktop in the light theme, its screenshots copied to docs/images.
+docs-images: venv
+	$(require_redis)
+	DOCS_IMAGES_DIR=docs/images $(BIN)/pytest -rs tests/browser/test_marketplace_journey.py -k desktop
 
 # Load and soak (bench/load.py): Locust in .venv-load, made from bench/requirements.txt on first use.
 LOAD_ARGS ?=

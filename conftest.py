@@ -33,6 +33,23 @@ def _no_dns(host: str, port: int) -> list[str]:
     raise OSError(f"no DNS in tests ({host})")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request, tmp_path_factory):
+    """A real worker is another thread with a connection of its own. SQLite's in-memory test
+    database is shared between connections through table locks that fail at once ("database
+    table is locked") instead of waiting; when a selected test starts a worker, the test
+    database is a file, where connections wait for each other as they do in production."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if (
+        database["ENGINE"] == "django.db.backends.sqlite3"
+        and settings.REDIS_URL
+        and any(item.get_closest_marker("real_worker") for item in request.session.items)
+    ):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
 @pytest.fixture
 def real_worker(transactional_db, settings):
     """A Celery worker in a thread, consuming a queue of its own on the configured Redis.
@@ -83,3 +100,15 @@ def auth_client(user):
     from accounts.tests.factories import bearer_client
 
     return bearer_client(user)
+
+
+@pytest.fixture
+def private_files(tmp_path, monkeypatch):
+    """Form submissions' attachments stored in a fresh folder of the test's own."""
+    from django.core.files.storage import FileSystemStorage
+
+    from leads.models import Submission
+
+    storage = FileSystemStorage(location=tmp_path)
+    monkeypatch.setattr(Submission._meta.get_field("attachment"), "storage", storage)
+    return storage

@@ -4,8 +4,11 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.db.models import Count, Q
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from accounts.devices import describe_device
+from accounts.forms import PersonForm
 from accounts.models import ApiToken, Organization, SubUserPermissions, User, UserSession
 from accounts.selectors import plan_in_effect
 from accounts.services.organization import (
@@ -16,10 +19,11 @@ from accounts.services.organization import (
     organization_update_by_staff,
     time_zone_choices,
 )
+from accounts.services.privacy import person_erase, person_export
 from accounts.services.sessions import sessions_end_by_staff
 from accounts.services.tokens import api_tokens_revoke_by_staff
 from accounts.services.users import user_create, user_save_by_staff
-from leadnexus.core.exceptions import ValidationFailed
+from leadnexus.core.exceptions import ApplicationError, ValidationFailed
 
 
 class OrganizationAdminForm(forms.ModelForm):
@@ -50,12 +54,20 @@ class OrganizationAdminForm(forms.ModelForm):
         return cleaned
 
 
+class StaffPersonForm(PersonForm):
+    organization = forms.ModelChoiceField(
+        Organization.objects.order_by("name"), required=False, help_text="Empty: every organization."
+    )
+
+
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
     """Staff change plans and verification here; every save and action goes through the
-    organization services, which record the change as an event and tell the org's management."""
+    organization services, which record the change as an event and tell the org's management.
+    Its "Data protection" page exports or erases one person's data across organizations."""
 
     form = OrganizationAdminForm
+    change_list_template = "admin/accounts/organization/change_list.html"
     list_display = [
         "name",
         "slug",
@@ -81,6 +93,33 @@ class OrganizationAdmin(admin.ModelAdmin):
         ("Sales", {"fields": ["response_target_minutes"]}),
     ]
     actions = ["mark_verified", "mark_unverified", "set_plan_free", "set_plan_pro", "set_plan_enterprise"]
+
+    def get_urls(self):
+        page = self.admin_site.admin_view(self.data_protection_view)
+        return [path("data-protection/", page, name="accounts_organization_data_protection"), *super().get_urls()]
+
+    def data_protection_view(self, request):
+        form = StaffPersonForm(request.POST or None)
+        erasure = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            person = {
+                "email": data["email"],
+                "phone": data["phone"],
+                "organization_id": getattr(data["organization"], "pk", None),
+            }
+            try:
+                if request.POST.get("action") != "erase":
+                    return person_export(actor=request.user, **person).download()
+                if data["confirm"]:
+                    erasure = person_erase(actor=request.user, **person)
+                else:
+                    form.add_error("confirm", "Tick this box to erase.")
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+        context = {**self.admin_site.each_context(request), "title": "Data protection", "form": form,
+                   "erasure": erasure, "opts": self.model._meta}  # fmt: skip
+        return TemplateResponse(request, "admin/accounts/data_protection.html", context)
 
     def get_queryset(self, request):
         return (

@@ -14,5 +14,6 @@ def account(request):
     return {
         "can_manage_team": policy.can_manage_team(user),
         "can_manage_organization": policy.can_manage_organization(user),
+        "can_handle_personal_data": policy.can_export_personal_data(user) or policy.can_erase_personal_data(user),
         "ui_preferences": SimpleLazyObject(lambda: preferences_of(user=user)),
     }

@@ -66,3 +66,20 @@ class NewPasswordForm(forms.Form):
         if cleaned.get("new_password") != cleaned.get("confirm_password"):
             self.add_error("confirm_password", "The two passwords do not match.")
         return cleaned
+
+
+class PersonForm(forms.Form):
+    email = forms.EmailField(max_length=254, required=False)
+    phone = forms.CharField(
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "placeholder": "+1 415 555 0123"}),
+        help_text="With the country code.",
+    )
+    confirm = forms.BooleanField(required=False, label="I understand erasing cannot be undone")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("email") and not cleaned.get("phone"):
+            raise forms.ValidationError("Give an email or a phone number.")
+        return cleaned

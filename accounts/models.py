@@ -1,3 +1,6 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
@@ -51,6 +54,18 @@ class Organization(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The organization's time zone: its days, months and daily caps are counted in it."""
+        return ZoneInfo(self.time_zone or settings.TIME_ZONE)
+
+    def local_now(self) -> datetime:
+        return timezone.now().astimezone(self.zone)
+
+    def month_start(self) -> datetime:
+        """The first instant of the organization's current month."""
+        return self.local_now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 class User(AbstractBaseUser, PermissionsMixin):

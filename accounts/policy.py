@@ -27,3 +27,19 @@ def can_manage_organization(user: User) -> bool:
 def can_administer_organizations(user: User) -> bool:
     """Staff: see any organization, change its plan and verification (from the admin)."""
     return user.is_authenticated and user.is_active and user.is_staff
+
+
+def can_export_personal_data(user: User) -> bool:
+    """Download everything the organization holds on one person (a data access request):
+    management users allowed to export; staff for every organization."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_staff or (user.role == User.Role.MANAGEMENT and permissions_of(user)["can_export"])
+
+
+def can_erase_personal_data(user: User) -> bool:
+    """Erase one person's data from the organization (an erasure request): management users
+    allowed to edit leads; staff for every organization."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_staff or (user.role == User.Role.MANAGEMENT and permissions_of(user)["can_edit_leads"])

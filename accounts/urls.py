@@ -8,6 +8,7 @@ from accounts.api import auth as auth_api
 from accounts.api import mfa as mfa_api
 from accounts.api import organization as organization_api
 from accounts.api import preferences as preferences_api
+from accounts.api import privacy as privacy_api
 from accounts.api import sessions as sessions_api
 from accounts.api import team as team_api
 from accounts.api import tokens as tokens_api
@@ -16,6 +17,7 @@ from accounts.views import auth as auth_views
 from accounts.views import mfa as mfa_views
 from accounts.views import organization as organization_views
 from accounts.views import preferences as preferences_views
+from accounts.views import privacy as privacy_views
 from accounts.views import sessions as sessions_views
 from accounts.views import team as team_views
 from accounts.views import tokens as tokens_views
@@ -38,6 +40,7 @@ urlpatterns = [
     *tokens_views.urlpatterns,
     *team_views.urlpatterns,
     *organization_views.urlpatterns,
+    *privacy_views.urlpatterns,
 ]
 
 router = SimpleRouter()
@@ -60,5 +63,6 @@ api_urlpatterns = [
     *tokens_api.api_urlpatterns,
     *team_api.api_urlpatterns,
     *organization_api.api_urlpatterns,
+    *privacy_api.api_urlpatterns,
     *router.urls,
 ]

@@ -7,7 +7,7 @@ from datetime import datetime
 from accounts.models import Organization
 from analytics.dashboard_cache import dashboards_changed
 from analytics.quality import vendor_quality_refresh, vendors_of_leads
-from analytics.rollups import rollups_rebuild
+from analytics.rollups import rollups_rebuild, rollups_recompute
 from analytics.services.rollups import rollup_day_mark
 from crm.models import Activity, Opportunity
 from leadnexus.core.events import subscribe
@@ -37,6 +37,8 @@ OPPORTUNITY_EVENTS = (
 )
 ACTIVITY_EVENTS = ("crm.activity.created", "crm.activity.updated", "crm.activity.completed")
 CLOSING_EVENTS = ("crm.opportunity.won", "crm.opportunity.lost")
+# A contact or opportunity deleted past retention; its activities with it.
+PURGE_EVENTS = ("crm.contact.purged", "crm.opportunity.purged")
 
 
 def _subject(event: Event, model):
@@ -127,10 +129,47 @@ def rollups_follow_time_zone(event: Event) -> None:
             rollups_rebuild(organization=organization)
 
 
+def activities_purged_mark(event: Event) -> None:
+    """A purged contact or opportunity took its activities with it: the days they were
+    logged on (the organization's local days) count them no more."""
+    organization = Organization.objects.filter(pk=event.org_id).only("time_zone").first()
+    if organization is None:
+        return
+    logged = event.data.get("activities_logged", [])
+    days = {datetime.fromisoformat(at).astimezone(organization.zone).date() for at in logged}
+    for day in sorted(days):
+        rollup_day_mark(organization_id=organization.pk, family="activities", when=day)
+
+
+@subscribe("leads.lead.purged", run_async=True)
+def rollups_follow_lead_purge(event: Event) -> None:
+    """A purged lead took its activities with it, all logged while it lived, and a purchase
+    that delivered it loses what became of it: those days are recomputed."""
+    organization = Organization.objects.filter(pk=event.org_id).first()
+    if organization is None or "created_at" not in event.data:
+        return
+    created, deleted = (
+        datetime.fromisoformat(event.data[name]).astimezone(organization.zone).date()
+        for name in ("created_at", "deleted_at")
+    )
+    rollups_recompute(organization=organization, family="activities", first=created, last=deleted)
+    rollup_day_mark(organization_id=organization.pk, family="purchases", when=created)
+
+
+@subscribe("accounts.person.erased", run_async=True)
+def rollups_follow_erasure(event: Event) -> None:
+    """An erasure deletes leads and activities of the organizations it touched (a sold lead
+    stays, anonymised): their rollups are rebuilt, as rare as erasures are."""
+    if event.data.get("deleted"):
+        for organization in Organization.objects.filter(pk__in=event.data.get("organization_ids", [])):
+            rollups_rebuild(organization=organization)
+
+
 for _names, _handler in (
     (LEAD_EVENTS, lead_days_mark),
     (OPPORTUNITY_EVENTS, opportunity_days_mark),
     ((*ACTIVITY_EVENTS, "crm.activity.deleted"), activity_day_mark),
+    (PURGE_EVENTS, activities_purged_mark),
     ((*LEAD_EVENTS, *OPPORTUNITY_EVENTS, *ACTIVITY_EVENTS, "crm.activity.deleted"), dashboards_follow),
     (("marketplace.purchase.completed",), purchase_days_mark),
     (("marketplace.dispute.opened", "marketplace.dispute.resolved"), dispute_days_mark),

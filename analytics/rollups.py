@@ -49,7 +49,7 @@ from django.db.models.functions import Cast, TruncDate
 
 from accounts.models import Organization
 from analytics.dashboard_cache import dashboards_changed
-from analytics.dates import local_bounds, zone_of
+from analytics.dates import local_bounds
 from analytics.models import DailyRollup
 from crm.models import Activity, Opportunity
 from leads.models import Lead
@@ -279,7 +279,7 @@ FAMILIES = {
 def rollups_recompute(*, organization: Organization, family: str, first: date | None, last: date | None) -> int:
     """Replace the family's rollups of the organization from `first` to `last` (local dates,
     inclusive; None: its whole history) with what the source tables say now. How many rows."""
-    zone = zone_of(organization)
+    zone = organization.zone
     start = local_bounds(organization, first, first)[0] if first else None
     end = local_bounds(organization, last, last)[1] if last else None
     spec = FAMILIES[family]

@@ -6,5 +6,5 @@ class CrmConfig(AppConfig):
 
     def ready(self):
         # Register the event subscribers, the tasks sent by name, the activities on a
-        # lead's timeline and the contact import spec.
-        from crm import events, imports, tasks, timeline  # noqa: F401
+        # lead's timeline, the contact import spec and the personal data it holds.
+        from crm import events, imports, privacy, tasks, timeline  # noqa: F401

@@ -17,13 +17,13 @@ from crm.models import (
     Campaign,
     CampaignMessage,
     CampaignRecipient,
-    EmailSuppression,
     Opportunity,
     WebhookDelivery,
     WebhookEndpoint,
 )
 from crm.services.activities import activity_create
 from crm.services.campaign_sending import campaign_advance
+from crm.services.campaign_tracking import suppression_add
 from crm.services.campaigns import campaign_create, campaign_start
 from crm.services.conversion import lead_convert
 from crm.services.opportunities import opportunity_move
@@ -151,7 +151,7 @@ def _campaign(buyer) -> None:
     written in, so seeding sends no email."""
     audience = Lead.objects.filter(organization=buyer.organization, status=Lead.Status.CONTACTED).order_by("pk")
     for lead, reason in zip(audience.exclude(email=""), ["unsubscribed", "unsubscribed", "bounced"], strict=False):
-        EmailSuppression.objects.create(organization=buyer.organization, email=lead.email.lower(), reason=reason)
+        suppression_add(organization_id=buyer.organization_id, email=lead.email, reason=reason)
     campaign = campaign_create(
         actor=buyer,
         data={
@@ -215,8 +215,7 @@ def _delivered(campaign: Campaign, *, at, opens: dict) -> None:
         message.save(update_fields=["status", "sent_at", "opened_at", "clicked_at"])
         recipient.save()
         if recipient.status in (R.BOUNCED, R.UNSUBSCRIBED):
-            EmailSuppression.objects.get_or_create(
-                organization_id=campaign.organization_id,
-                email=recipient.email,
-                defaults={"reason": recipient.status, "campaign": campaign},
-            )
+            suppression_add(
+                organization_id=campaign.organization_id, email=recipient.email, reason=recipient.status,
+                campaign=campaign,
+            )  # fmt: skip

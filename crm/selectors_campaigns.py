@@ -16,9 +16,7 @@ campaigns no longer send to (`unsubscribed`, `bounced`), or an address already i
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
@@ -34,6 +32,7 @@ from crm.policy import require_campaign_manager
 from crm.selectors import contact_list
 from leadnexus.core.exceptions import NotFound, PermissionDenied, ValidationFailed
 from leadnexus.core.ids import MAX_ID, is_db_id
+from leadnexus.core.privacy import email_digest
 from leads.filters import LeadFilter
 from leads.models import Lead
 from leads.selectors import lead_scope
@@ -49,7 +48,7 @@ PERSON_FIELDS = {
 }  # fmt: skip
 # A lead whose validation found these cannot be mailed.
 UNMAILABLE_REASONS = {"email_missing", "email_invalid", "email_no_mx"}
-EXCLUSIONS = ("unsubscribed", "bounced", "invalid", "duplicate")
+EXCLUSIONS = ("unsubscribed", "bounced", "erased", "invalid", "duplicate")
 MAX_FILTER_VALUE = 200
 # Shown when the audience has no one yet (a draft's preview).
 EXAMPLE_PERSON = {"first_name": "Alex", "last_name": "Example", "email": "alex@example.com", "company": "Example Inc."}
@@ -161,18 +160,43 @@ class Audience:
         return len(self.people) + sum(self.excluded.values())
 
 
+@dataclass(frozen=True)
+class Suppressions:
+    """An organization's suppressed addresses, matched by the address while it is kept and by
+    its digest: the only trace of an erased one (a new SECRET_KEY changes digests, the kept
+    addresses still match)."""
+
+    by_email: dict[str, str]
+    by_digest: dict[str, str]
+
+    def reason_of(self, email: str) -> str | None:
+        return self.by_email.get(email) or self.by_digest.get(email_digest(email))
+
+
+def suppressions_of(*, organization_id: int, emails: list[str] | None = None) -> Suppressions:
+    """The organization's suppressions (of `emails` only, when given)."""
+    rows = EmailSuppression.objects.filter(organization_id=organization_id)
+    if emails is not None:
+        rows = rows.filter(Q(email__in=emails) | Q(email_hash__in=[email_digest(email) for email in emails]))
+    found = list(rows.values_list("email", "email_hash", "reason"))
+    return Suppressions(
+        by_email={email: reason for email, _, reason in found if email},
+        by_digest={digest: reason for _, digest, reason in found},
+    )
+
+
 def audience_of(*, organization_id: int, kind: str, filters: dict, user: User | None) -> Audience:
     """Who a campaign would be sent to now, and who is left out and why."""
     rows = FILTERS[kind](_query(filters), queryset=_base(kind, organization_id), **_user_kwarg(kind, user)).qs
-    suppressed = dict(EmailSuppression.objects.filter(organization_id=organization_id).values_list("email", "reason"))
+    suppressed = suppressions_of(organization_id=organization_id)
     excluded = dict.fromkeys(EXCLUSIONS, 0)
     people, seen = [], set()
     for person in rows.order_by("pk").values(*PERSON_FIELDS[kind]):
         email = (person["email"] or "").strip().lower()
         if not _mailable(email, person.get("validation_reasons") or ()):
             excluded["invalid"] += 1
-        elif email in suppressed:
-            excluded[suppressed[email]] += 1
+        elif reason := suppressed.reason_of(email):
+            excluded[reason] += 1
         elif email in seen:
             excluded["duplicate"] += 1
         else:
@@ -359,7 +383,7 @@ def campaign_progress(campaign: Campaign) -> list[dict]:
 
 
 def _timeline(campaign: Campaign, recipients: QuerySet) -> list[dict]:
-    zone = ZoneInfo(campaign.organization.time_zone or settings.TIME_ZONE)
+    zone = campaign.organization.zone
     series = {
         "sent": CampaignMessage.objects.filter(step__campaign=campaign),
         "opened": recipients,

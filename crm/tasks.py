@@ -4,6 +4,7 @@ from celery import shared_task
 
 from crm.services.activities import activities_remind
 from crm.services.campaign_sending import campaign_send, campaigns_advance
+from crm.services.retention import crm_deleted_purge
 from crm.services.webhooks import webhook_deliver, webhook_deliveries_retry
 
 
@@ -37,3 +38,9 @@ def campaigns_advance_task() -> int:
     """Celery beat, every minute: scheduled campaigns due, sending left unfinished, A/B
     decisions and follow-up steps."""
     return campaigns_advance()
+
+
+@shared_task(name="crm.tasks.deleted_purge")
+def crm_deleted_purge_task() -> int:
+    """Celery beat, daily: contacts and opportunities deleted longer than RETENTION_DAYS ago."""
+    return crm_deleted_purge()

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "leadnexus.core.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After the health checks, /metrics, the HTTPS redirect and static files: not counted.
+    "leadnexus.core.metrics.RequestMetricsMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "leadnexus.core.middleware.ApiTrailingSlashMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -286,6 +288,7 @@ CELERY_BEAT_SCHEDULE = {
     "backup-nightly": {"task": "leadnexus.core.tasks.backup_nightly", "schedule": crontab(hour=3, minute=0)},
     "events-purge": {"task": "leadnexus.core.tasks.events_purge", "schedule": crontab(hour=4, minute=0)},
     "email-bodies-purge": {"task": "notifications.tasks.email_bodies_purge", "schedule": crontab(hour=4, minute=15)},
+    "crm-deleted-purge": {"task": "crm.tasks.deleted_purge", "schedule": crontab(hour=4, minute=30)},
     "idempotency-purge": {"task": "leadnexus.core.tasks.idempotency_purge", "schedule": 3600.0},
     "leads-purge": {"task": "leads.tasks.leads_purge", "schedule": 6 * 3600.0},
     "leads-rescore": {"task": "leads.tasks.leads_rescore", "schedule": 24 * 3600.0},
@@ -342,8 +345,12 @@ BACKUP_DIR = Path(env("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
 BACKUP_NIGHTLY = env.bool("BACKUP_NIGHTLY", default=False)
 BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", default=14)
 # Events (the timelines' and audit trail, webhook delivery logs with them) and the bodies of
-# emails sent are kept this many days, then purged by beat jobs at 04:00 UTC. 0: kept forever.
+# emails sent, and soft-deleted contacts and opportunities (counted from their deletion), are
+# kept this many days, then purged by beat jobs from 04:00 UTC. 0: kept forever.
 RETENTION_DAYS = env.int("RETENTION_DAYS", default=365)
+# Events kept past RETENTION_DAYS: the proof that a person's data was exported or erased
+# (they hold digests, never the person's details).
+RETENTION_KEPT_EVENTS = ("accounts.person.exported", "accounts.person.erased")
 # The platform's commission on each sale, in percent of the price.
 MARKETPLACE_COMMISSION_PERCENT = Decimal(env("MARKETPLACE_COMMISSION_PERCENT", default="20"))
 # A buyer may dispute a purchase this many days after it; the vendor's earning is released then.
@@ -418,7 +425,7 @@ CURRENCY = env("CURRENCY", default="USD")
 
 # --- Static files -------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 STORAGES = {
@@ -464,6 +471,16 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
+
+# --- Metrics: /metrics (Prometheus) for internal scrapers ---------------------
+# Networks (CIDR) or addresses allowed to read /metrics; the client address is taken as for
+# rate limits (NUM_PROXIES), and the socket's peer must be in them too. Empty: by token only.
+METRICS_ALLOWED_IPS = env.list(
+    "METRICS_ALLOWED_IPS",
+    default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
+# A bearer token that lets any address read /metrics (`Authorization: Bearer <token>`). Empty: none.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # --- Logging: JSON lines, each carrying the request id ------------------------
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

@@ -5,4 +5,6 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
 
     def ready(self):
-        from notifications import tasks  # noqa: F401 - registers the tasks the outbox sends by name
+        # The tasks the outbox sends by name, the email log's figures at /metrics, and the
+        # personal data it holds.
+        from notifications import metrics, privacy, tasks  # noqa: F401

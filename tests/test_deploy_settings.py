@@ -30,13 +30,13 @@ def _settings_variables() -> set[str]:
     return names
 
 
-def test_check_deploy_passes_with_production_environment():
-    # given a production environment: the essentials only, every other setting at its default
+def _check_deploy(static_root: Path) -> subprocess.CompletedProcess:
+    # A production environment: the essentials only, every other setting at its default.
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR") if key in os.environ}
-    env.update(DEBUG="false", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="example.com")
-
-    # when Django's deployment checklist runs
-    result = subprocess.run(
+    env.update(
+        DEBUG="false", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="example.com", STATIC_ROOT=str(static_root)
+    )
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -45,11 +45,28 @@ def test_check_deploy_passes_with_production_environment():
         timeout=120,
     )
 
+
+def test_check_deploy_passes_with_production_environment(tmp_path):
+    # given a production environment whose static files were collected
+    (tmp_path / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
+
+    # when Django's deployment checklist runs
+    result = _check_deploy(tmp_path)
+
     # then it finds nothing to warn about
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues" in result.stdout, output
     assert "WARNING" not in output, output
+
+
+def test_check_deploy_says_when_static_files_were_not_collected(tmp_path):
+    result = _check_deploy(tmp_path)
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "leadnexus.E001" in output, output
+    assert "collectstatic" in output, output
 
 
 def test_env_example_lists_every_setting():

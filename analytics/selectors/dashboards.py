@@ -26,7 +26,6 @@ from django.utils import timezone
 from accounts.models import Organization, User
 from accounts.policy import permissions_of
 from analytics.dashboard_cache import EVERYONE, dashboard_cached
-from analytics.dates import zone_of
 from analytics.models import DailyRollup
 from analytics.rollups import OUTCOMES
 from crm.models import Opportunity
@@ -78,7 +77,7 @@ def date_range(*, user: User, params) -> DateRange:
     """The range a dashboard covers, in the user's organization's local dates: `from` and
     `to` (inclusive; either alone runs to today or from `days` before), or the last `days`
     days ending today (default 30). At most MAX_DAYS days."""
-    zone = zone_of(user.organization)
+    zone = user.organization.zone
     today = timezone.now().astimezone(zone).date()
     days = params.get("days")
     if days not in (None, ""):

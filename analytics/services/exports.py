@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import export_format_of
-from analytics.dates import local_bounds, zone_of
+from analytics.dates import local_bounds
 from analytics.models import ReportExport
 from analytics.reports import ReportKind, report_rows
 from analytics.selectors.reports import report_kind_get, report_range
@@ -118,7 +118,7 @@ def _tracked(export: ReportExport, rows: Iterable[list]) -> Iterator[list]:
 def _write(export: ReportExport, user: User, spec: ReportKind) -> ReportExport:
     """Write the report's file and mark the export done (kept for the retention period)."""
     start, end = local_bounds(user.organization, export.date_from, export.date_to)
-    rows = _tracked(export, report_rows(spec, spec.records(user, start, end), zone_of(user.organization)))
+    rows = _tracked(export, report_rows(spec, spec.records(user, start, end), user.organization.zone))
     with tempfile.TemporaryFile() as spool:
         if export.format == ReportExport.Format.XLSX:
             xlsx_write(rows, spool, title=spec.title)

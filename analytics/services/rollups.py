@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization
-from analytics.dates import zone_of
 from analytics.models import StaleDay
 from analytics.rollups import FAMILIES, rollups_recompute
 from leadnexus.core import outbox
@@ -24,7 +23,7 @@ def rollup_day_mark(*, organization_id: int, family: str, when: datetime | date)
     assert family in FAMILIES, family
     if isinstance(when, datetime):
         organization = Organization.objects.only("time_zone").get(pk=organization_id)
-        when = when.astimezone(zone_of(organization)).date()
+        when = when.astimezone(organization.zone).date()
     now = timezone.now()
     with transaction.atomic():
         waiting = StaleDay.objects.filter(organization_id=organization_id, date=when, family=family)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.policy import permissions_of
-from analytics.dates import local_bounds, zone_of
+from analytics.dates import local_bounds
 from analytics.models import DailySummarySent
 from crm.selectors import activity_list, tasks_due
 from leads.selectors import lead_list
@@ -23,7 +23,7 @@ from notifications.services import email_queue
 
 def daily_figures(*, user: User, now: datetime) -> dict[str, int]:
     """The user's figures for their organization's local day around `now`."""
-    today = now.astimezone(zone_of(user.organization)).date()
+    today = now.astimezone(user.organization.zone).date()
     start, end = local_bounds(user.organization, today, today)
     if not permissions_of(user)["can_view_leads"]:
         return {}
@@ -44,7 +44,7 @@ def daily_summaries_send(*, now: datetime | None = None) -> int:
         pk__in=email_opted_in_user_ids(type=NotificationType.DAILY_SUMMARY), is_active=True
     ).select_related("organization")
     for user in users.iterator(chunk_size=500):
-        local = now.astimezone(zone_of(user.organization))
+        local = now.astimezone(user.organization.zone)
         if local.time() < time(hour=settings.DAILY_SUMMARY_HOUR):
             continue
         try:

@@ -364,6 +364,19 @@ def test_the_buyer_dashboard_changes_after_a_deal_on_a_bought_lead_is_won(manage
     assert (before["won_amount"], after["won_amount"], after["return_on_spend"]) == ("0.00", "700.00", 14.0)
 
 
+def test_the_figure_cards_count_one_in_the_singular(manager):
+    lead = LeadFactory(organization=manager.organization, source="marketplace")
+    PurchaseFactory(buyer=manager.organization, delivered_lead=lead, purchased_by=manager, price=Decimal("50"))
+    deal = lead_convert(actor=manager, lead_id=lead.pk, opportunity={"title": "Deal", "amount": Decimal("700")})
+    opportunity_move(actor=manager, opportunity_id=deal.opportunity.pk, stage="closed_won", amount=Decimal("700"))
+    _rebuild()
+
+    page = _page_client(manager).get("/dashboard/buyer/", {"days": 1}).content.decode()
+
+    assert '<small class="muted">1 lead bought</small>' in page
+    assert '<small class="muted">1 deal</small>' in page
+
+
 def test_every_dashboard_endpoint_costs_a_fixed_number_of_queries(manager):
     first, _, _ = _market(manager)
     seller, staff = UserFactory(organization=first), StaffUserFactory()

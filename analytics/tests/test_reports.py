@@ -7,7 +7,7 @@ import pytest
 
 from accounts.models import User
 from accounts.tests.factories import OrganizationFactory, StaffUserFactory, SubUserFactory, UserFactory
-from analytics.dates import local_bounds, zone_of
+from analytics.dates import local_bounds
 from analytics.reports import KINDS, report_rows
 from analytics.selectors.reports import report_kind_get, report_kind_list, report_range
 from crm.models import Campaign, CampaignRecipient
@@ -26,7 +26,7 @@ DAY = date(2026, 3, 10)
 def _rows(user, kind, date_from=DAY, date_to=DAY):
     spec = KINDS[kind]
     records = spec.records(user, *local_bounds(user.organization, date_from, date_to))
-    header, *rows = report_rows(spec, records, zone_of(user.organization))
+    header, *rows = report_rows(spec, records, user.organization.zone)
     assert header == list(spec.columns)
     return [dict(zip(header, row, strict=True)) for row in rows]
 

@@ -8,17 +8,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.services.organization import organization_update
+from accounts.services.privacy import person_erase
 from accounts.tests.factories import StaffUserFactory, UserFactory
 from analytics.models import DailyRollup, StaleDay
 from analytics.rollups import rollups_recompute
 from analytics.services.rollups import rollups_refresh
+from crm.models import Activity, Contact, Opportunity
 from crm.services.activities import activity_create, activity_delete
+from crm.services.contacts import contact_create, contact_delete
 from crm.services.conversion import lead_convert
-from crm.services.opportunities import opportunity_move, opportunity_reopen
+from crm.services.opportunities import opportunity_create, opportunity_delete, opportunity_move, opportunity_reopen
+from crm.services.retention import crm_deleted_purge
 from leads.models import Lead
-from leads.services.records import lead_assign, lead_create, lead_delete, lead_status_change
+from leads.services.records import lead_assign, lead_create, lead_delete, lead_status_change, leads_purge
 from leads.tests.factories import LeadFactory
 from marketplace import demo as marketplace_demo
 from marketplace.services.cart import cart_add
@@ -85,6 +90,64 @@ def test_what_events_keep_equals_a_rebuild_from_the_source_tables():
     assert {"leads.new", "leads.status", "leads.contacted", "deals.won", "activities.logged"} <= metrics
     assert {"purchases.made", "purchases.refunded", "purchases.outcome", "sales.made", "sales.disputed"} <= metrics
     assert "deals.lost" not in metrics  # reopened: no longer lost on the day it closed
+
+
+def test_a_purge_keeps_what_events_keep_equal_to_a_rebuild(settings):
+    settings.RETENTION_DAYS = 30
+    manager = UserFactory(organization__time_zone="America/New_York")
+    contact = contact_create(actor=manager, data={"first_name": "Ada", "email": "ada@example.com"}).contact
+    deal = opportunity_create(actor=manager, data={"title": "Deal"}, contact_id=contact.pk)
+    for target in ({"contact_id": contact.pk}, {"opportunity_id": deal.pk}, {"contact_id": contact.pk}):
+        activity_create(actor=manager, data={"kind": "call", "subject": "Hello", **target})
+    contact_delete(actor=manager, contact_id=contact.pk)
+    opportunity_delete(actor=manager, opportunity_id=deal.pk)
+    Activity.objects.update(created_at=timezone.now() - timedelta(days=40))  # logged on an earlier day
+    call_command("rollups_rebuild")
+    assert {row[2:6] for row in _rollups()} >= {("activities.logged", "call", manager.pk, 3)}
+    Contact.objects.update(deleted_at=timezone.now() - timedelta(days=31))
+    Opportunity.objects.update(deleted_at=timezone.now() - timedelta(days=31))
+
+    assert crm_deleted_purge() == 2
+
+    kept = _rollups()
+    assert not StaleDay.objects.exists()
+    assert not any(row[2] == "activities.logged" for row in kept)
+    call_command("rollups_rebuild")
+    assert _rollups() == kept
+
+
+def test_a_lead_purge_keeps_what_events_keep_equal_to_a_rebuild():
+    manager = UserFactory(organization__time_zone="America/New_York")
+    purged, kept_lead = _lead(manager, 1), _lead(manager, 2)
+    for lead in (purged, purged, kept_lead):
+        activity_create(actor=manager, data={"kind": "call", "subject": "Hello", "lead_id": lead.pk})
+    Lead.objects.filter(pk=purged.pk).update(created_at=timezone.now() - timedelta(days=50))
+    Activity.objects.filter(lead=purged).update(created_at=timezone.now() - timedelta(days=45))
+    lead_delete(actor=manager, lead_id=purged.pk)
+    Lead.objects.filter(pk=purged.pk).update(deleted_at=timezone.now() - timedelta(days=40))
+    call_command("rollups_rebuild")
+    assert sum(row[5] for row in _rollups() if row[2] == "activities.logged") == 3
+
+    assert leads_purge() == 1
+
+    kept = _rollups()
+    assert sum(row[5] for row in kept if row[2] == "activities.logged") == 1
+    call_command("rollups_rebuild")
+    assert _rollups() == kept
+
+
+def test_an_erasure_keeps_what_events_keep_equal_to_a_rebuild():
+    manager = UserFactory()
+    erased, kept_lead = _lead(manager, 1), _lead(manager, 2)
+    activity_create(actor=manager, data={"kind": "call", "subject": "Hello", "lead_id": erased.pk})
+    lead_status_change(actor=manager, lead_id=kept_lead.pk, status="contacted")
+
+    person_erase(actor=manager, email=erased.email)
+
+    kept = _rollups()
+    assert sum(row[5] for row in kept if row[2] == "leads.new") == 1
+    call_command("rollups_rebuild")
+    assert _rollups() == kept
 
 
 def test_a_day_is_the_organizations_local_day():

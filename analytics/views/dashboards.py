@@ -63,6 +63,11 @@ def _minutes(minutes) -> str:
     return f"{hours} h {rest} min" if hours else f"{rest} min"
 
 
+def _count(number: int, noun: str) -> str:
+    """ "1 deal", "2 deals"."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _day(value) -> str:
     return date_format(value, "j M")
 
@@ -183,9 +188,9 @@ class DashboardView(_DashboardPage):
 
     def kpis(self, k):
         return [
-            ("New leads", str(k["new_leads"]), f"{k['contacted']} first contacts"),
+            ("New leads", str(k["new_leads"]), _count(k["contacted"], "first contact")),
             ("Conversion rate", _percent(k["conversion_rate"]), "of the leads added"),
-            ("Won", _money(k["won_amount"]), f"{k['won']} deals, {k['lost']} lost"),
+            ("Won", _money(k["won_amount"]), f"{_count(k['won'], 'deal')}, {k['lost']} lost"),
             ("Win rate", _percent(k["win_rate"]), "of the deals closed"),
             ("Open pipeline", _money(k["pipeline_value"]), f"weighted {_money(k['weighted_forecast'])}"),
             ("First contact after", _minutes(k["avg_first_contact_minutes"]), "on average"),
@@ -227,9 +232,9 @@ class BuyerDashboardView(_DashboardPage):
 
     def kpis(self, k):
         return [
-            ("Spend", _money(k["spend"]), f"{k['purchases']} leads bought"),
+            ("Spend", _money(k["spend"]), f"{_count(k['purchases'], 'lead')} bought"),
             ("Refunded", _money(k["refunded"]), f"{k['disputed']} disputed"),
-            ("Won from bought leads", _money(k["won_amount"]), f"{k['won']} deals"),
+            ("Won from bought leads", _money(k["won_amount"]), _count(k["won"], "deal")),
             (
                 "Return on spend",
                 "—" if k["return_on_spend"] is None else f"{k['return_on_spend']:.2f}x",
@@ -290,10 +295,10 @@ class OverviewView(_DashboardPage):
     def kpis(self, k):
         oldest = "—" if k["approval_queue_oldest_hours"] is None else f"{k['approval_queue_oldest_hours']} h"
         return [
-            ("Volume", _money(k["volume"]), f"{k['sales']} sales"),
+            ("Volume", _money(k["volume"]), _count(k["sales"], "sale")),
             ("Platform fees", _money(k["fees"]), ""),
-            ("Active buyers", str(k["active_buyers"]), f"{k['active_vendors']} active vendors"),
-            ("Return rate", _percent(k["return_rate"]), f"{k['refunds']} refunds, {_money(k['refunded'])}"),
+            ("Active buyers", str(k["active_buyers"]), _count(k["active_vendors"], "active vendor")),
+            ("Return rate", _percent(k["return_rate"]), f"{_count(k['refunds'], 'refund')}, {_money(k['refunded'])}"),
             ("Approval queue", str(k["approval_queue"]), f"oldest waiting {oldest}"),
             ("Open disputes", str(k["open_disputes"]), "now"),
         ]

@@ -104,6 +104,7 @@ class CampaignPreviewQuerySerializer(serializers.Serializer):
 class CampaignExcludedOutputSerializer(serializers.Serializer):
     unsubscribed = serializers.IntegerField()
     bounced = serializers.IntegerField()
+    erased = serializers.IntegerField(help_text="An address whose person's data was erased on request.")
     invalid = serializers.IntegerField(help_text="No usable email address.")
     duplicate = serializers.IntegerField(help_text="An address already in the audience.")
 

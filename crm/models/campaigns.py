@@ -189,23 +189,29 @@ class CampaignMessage(models.Model):
 
 class EmailSuppression(models.Model):
     """An address the organization's campaigns no longer send to: its person unsubscribed,
-    or mail to it bounced for good. Holds for every later campaign of the organization."""
+    mail to it bounced for good, or their data was erased. Holds for every later campaign of
+    the organization. Matched by `email_hash` (`leadnexus.core.privacy.Person.email_hash`),
+    so it still holds once an erasure has blanked the address itself."""
 
     class Reason(models.TextChoices):
         UNSUBSCRIBED = "unsubscribed"
         BOUNCED = "bounced"
+        ERASED = "erased", "Erased on request"
 
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="email_suppressions"
     )
-    email = models.EmailField(max_length=254, help_text="Lower-cased.")
+    email = models.EmailField(max_length=254, blank=True, help_text="Lower-cased; blank once erased.")
+    email_hash = models.CharField(max_length=64, help_text="Keyed digest of the lower-cased address.")
     reason = models.CharField(max_length=12, choices=Reason.choices)
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["organization", "email"], name="email_suppression_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "email_hash"], name="email_suppression_hash_once")
+        ]
 
     def __str__(self):
-        return f"{self.email} ({self.reason})"
+        return f"{self.email or 'erased address'} ({self.reason})"

@@ -18,7 +18,6 @@ finished, for the recipients their condition picks."""
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -28,7 +27,7 @@ from django.utils import timezone
 from accounts.models import Organization
 from crm.campaign_content import Tracking, headers_of, render
 from crm.models import Campaign, CampaignMessage, CampaignRecipient, CampaignStep, EmailSuppression
-from crm.selectors_campaigns import ab_sample_figures, campaign_sent_since
+from crm.selectors_campaigns import ab_sample_figures, campaign_sent_since, suppressions_of
 from crm.services.campaigns import SEND_TASK, campaign_start, messages_add, sender_of, status_move
 from leadnexus.core import outbox
 from leadnexus.core.events import publish
@@ -68,7 +67,7 @@ def campaign_send(*, campaign_id: int) -> int:
 
 
 def _day_start(organization: Organization, now: datetime) -> datetime:
-    local = now.astimezone(ZoneInfo(organization.time_zone or settings.TIME_ZONE))
+    local = now.astimezone(organization.zone)
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -94,15 +93,13 @@ def campaign_batch_send(*, campaign_id: int) -> Batch:
         )
         size = max(0, min(room, settings.CAMPAIGN_BATCH_SIZE))
         messages = list(pending.select_related("step", "recipient").order_by("pk")[:size])
-        suppressed = set(
-            EmailSuppression.objects.filter(
-                organization_id=organization.pk, email__in=[message.recipient.email for message in messages]
-            ).values_list("email", flat=True)
+        suppressed = suppressions_of(
+            organization_id=organization.pk, emails=[message.recipient.email for message in messages]
         )
         sent = []
         for message in messages:
             recipient = message.recipient
-            if recipient.status in (R.UNSUBSCRIBED, R.BOUNCED) or recipient.email in suppressed:
+            if recipient.status in (R.UNSUBSCRIBED, R.BOUNCED) or suppressed.reason_of(recipient.email):
                 message.status = M.SKIPPED
                 continue
             message.email = _email_queue(campaign, message)

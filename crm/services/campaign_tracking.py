@@ -20,6 +20,7 @@ from leadnexus.core.crypto import signature_check, signature_make
 from leadnexus.core.events import publish
 from leadnexus.core.exceptions import NotFound, ValidationFailed
 from leadnexus.core.ids import is_db_id
+from leadnexus.core.privacy import email_digest
 
 M = CampaignMessage.Status
 R = CampaignRecipient.Status
@@ -95,19 +96,28 @@ def campaign_unsubscribe(*, token: str) -> CampaignRecipient:
     return recipient
 
 
+def suppression_add(*, organization_id: int, email: str, reason: str, campaign=None) -> None:
+    """The organization's campaigns no longer send to `email` (kept with its digest, which is
+    what sending checks); suppressing an address twice keeps the first reason."""
+    try:
+        with transaction.atomic():
+            EmailSuppression.objects.get_or_create(
+                organization_id=organization_id,
+                email_hash=email_digest(email),
+                defaults={"email": email.strip().lower(), "reason": reason, "campaign": campaign},
+            )
+    except IntegrityError:  # suppressed meanwhile by another request: just as good
+        pass
+
+
 def _suppress(recipient: CampaignRecipient, reason: str, status: str, stamp: str) -> bool:
     """Suppress the recipient's address for the organization and mark them; whether this
     changed anything."""
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            EmailSuppression.objects.get_or_create(
-                organization_id=recipient.campaign.organization_id,
-                email=recipient.email,
-                defaults={"reason": reason, "campaign": recipient.campaign},
-            )
-    except IntegrityError:  # suppressed meanwhile by another request: just as good
-        pass
+    suppression_add(
+        organization_id=recipient.campaign.organization_id, email=recipient.email, reason=reason,
+        campaign=recipient.campaign,
+    )  # fmt: skip
     marked = CampaignRecipient.objects.filter(pk=recipient.pk, **{f"{stamp}__isnull": True}).update(
         status=status, **{stamp: now}
     )

@@ -123,7 +123,7 @@ def test_a_campaign_is_written_and_read_back(manager):
         (1, 0, "all"),
         (2, 2, "not_clicked"),
     ]
-    assert data["excluded"] == {"unsubscribed": 0, "bounced": 0, "invalid": 0, "duplicate": 0}
+    assert data["excluded"] == {"unsubscribed": 0, "bounced": 0, "erased": 0, "invalid": 0, "duplicate": 0}
     assert (data["recipient_count"], data["sent_count"]) == (0, 0)
     error = assert_error(
         client.patch(

@@ -9,8 +9,9 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.tests.factories import PASSWORD, StaffUserFactory, SubUserFactory
-from crm.models import Campaign, EmailSuppression
+from crm.models import Campaign
 from crm.services.campaign_sending import campaigns_advance
+from crm.services.campaign_tracking import suppression_add
 from crm.services.campaigns import campaign_schedule
 from crm.tests.campaign_support import STEP, campaign_make, leads_make
 from leads.tests.factories import LeadFactory
@@ -97,7 +98,7 @@ def test_the_live_audience_count_names_who_is_left_out(signed_in, manager):
     leads_make(manager.organization, 3, industry="Software")
     LeadFactory(organization=manager.organization, industry="Software", email="gone@example.com")
     LeadFactory(organization=manager.organization, industry="Software", email="")
-    EmailSuppression.objects.create(organization=manager.organization, email="gone@example.com", reason="unsubscribed")
+    suppression_add(organization_id=manager.organization.pk, email="gone@example.com", reason="unsubscribed")
 
     page = signed_in.get("/crm/campaigns/audience/", {"audience_kind": "leads", "leads-industry": "soft"})
 

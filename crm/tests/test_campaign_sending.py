@@ -13,11 +13,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from crm.campaign_content import Tracking, render
-from crm.models import Campaign, CampaignMessage, CampaignRecipient, EmailSuppression
+from crm.models import Campaign, CampaignMessage, CampaignRecipient
 from crm.selectors_campaigns import audience_summary, campaign_stats
 from crm.services import campaign_sending
 from crm.services.campaign_sending import campaign_send, campaigns_advance
-from crm.services.campaign_tracking import campaign_open_record, campaign_unsubscribe
+from crm.services.campaign_tracking import campaign_open_record, campaign_unsubscribe, suppression_add
 from crm.services.campaigns import (
     campaign_cancel,
     campaign_pause,
@@ -58,14 +58,14 @@ def test_the_audience_leaves_out_unsubscribed_bounced_and_invalid_emails_and_cou
     LeadFactory(organization=org, email="not an address")
     LeadFactory(organization=org, email=kept[0].email.upper())  # the same person twice
     LeadFactory(organization=org, is_inventory=True)  # vendor stock is never an audience
-    EmailSuppression.objects.create(organization=org, email="gone@example.com", reason="unsubscribed")
-    EmailSuppression.objects.create(organization=org, email="bounced@example.com", reason="bounced")
+    suppression_add(organization_id=org.pk, email="gone@example.com", reason="unsubscribed")
+    suppression_add(organization_id=org.pk, email="bounced@example.com", reason="bounced")
 
     audience = audience_summary(user=manager, kind="leads", filters={})
     campaign = campaign_schedule(actor=manager, campaign_id=campaign_make(manager).pk)
 
     assert [person["email"] for person in audience.people] == [lead.email for lead in kept]
-    expected = {"unsubscribed": 1, "bounced": 1, "invalid": 2, "duplicate": 1}
+    expected = {"unsubscribed": 1, "bounced": 1, "erased": 0, "invalid": 2, "duplicate": 1}
     assert audience.excluded == expected and campaign.excluded == expected
     assert sorted(campaign_emails()) == sorted(lead.email for lead in kept)
 

@@ -9,7 +9,9 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.urls import register_converter
 
-        from leadnexus.core import lookups, tasks  # noqa: F401 - register the `any` lookup and the tasks
+        # Register the deployment checks, the `any` lookup, the tasks, the metrics (task
+        # outcomes, scrape sources) and the event trail's personal data.
+        from leadnexus.core import checks, lookups, metrics, privacy, tasks  # noqa: F401
         from leadnexus.core.ids import IdConverter
 
         # `<id:pk>` in every app's URL patterns (before any URLconf is loaded).

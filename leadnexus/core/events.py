@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 
@@ -118,8 +119,10 @@ def event_deliver(*, event_id: int, subscriber: str) -> bool:
 
 def events_purge(*, now=None) -> int:
     """Delete the events past retention (`leadnexus.core.retention`), their deliveries with
-    them; how many."""
+    them, except those RETENTION_KEPT_EVENTS names; how many."""
     cutoff = retention_cutoff(now)
     if cutoff is None:
         return 0
-    return purge_in_batches(Event.objects.filter(created_at__lt=cutoff))
+    return purge_in_batches(
+        Event.objects.filter(created_at__lt=cutoff).exclude(name__in=settings.RETENTION_KEPT_EVENTS)
+    )

@@ -1,8 +1,11 @@
 """`/healthz`: the process answers. `/readyz`: it can serve traffic — database, cache and,
 when a broker is configured, the broker are reachable; otherwise 503 naming what failed.
+`/metrics`: Prometheus figures (`leadnexus.core.metrics`), for internal scrapers only.
 
-Both are answered by `HealthCheckMiddleware`, ahead of host validation and the HTTPS
-redirect: load balancers probe by IP address over plain HTTP."""
+All three are answered by `HealthCheckMiddleware`, ahead of host validation, the HTTPS
+redirect, sessions and rate limits: load balancers and scrapers call by IP address over
+plain HTTP. A caller not allowed to read /metrics goes on down the stack like any path that
+matches nothing, to the same 404."""
 
 import logging
 import uuid
@@ -12,6 +15,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+
+from leadnexus.core import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +74,11 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        view = self._VIEWS.get(request.path_info.rstrip("/"))
-        if view is not None and request.method in ("GET", "HEAD"):
-            return view(request)
+        if request.method in ("GET", "HEAD"):
+            path = request.path_info.rstrip("/")
+            view = self._VIEWS.get(path)
+            if view is not None:
+                return view(request)
+            if path == "/metrics" and metrics.scrape_allowed(request):
+                return metrics.scrape(request)
         return self.get_response(request)

@@ -1,6 +1,7 @@
 """How long LeadNexus keeps what it only needs for a while: the event trail (timelines and
-audit, webhook delivery logs with it) and the bodies of emails sent. `RETENTION_DAYS` (0:
-keep everything); soft-deleted leads go sooner, when their restore window closes."""
+audit, webhook delivery logs with it), the bodies of emails sent, and soft-deleted contacts
+and opportunities (`crm.services.retention`). `RETENTION_DAYS` (0: keep everything);
+soft-deleted leads go sooner, when their restore window closes."""
 
 from datetime import datetime, timedelta
 

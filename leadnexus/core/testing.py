@@ -74,3 +74,18 @@ def celery_eager(enabled: bool):
         yield
     finally:
         app.conf.task_always_eager = previous
+
+
+def metric_value(client, name: str, **labels: str) -> float:
+    """The sum of the samples named `name` at /metrics whose labels include `labels` (0 when
+    there are none), read from the test client's loopback address as a scraper would."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = client.get("/metrics")
+    assert response.status_code == 200, response.status_code
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )

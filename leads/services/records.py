@@ -288,9 +288,12 @@ def lead_restore(*, actor: User, lead_id: int) -> Lead:
 def leads_purge(*, now=None) -> int:
     """Delete for good the leads whose restore window has closed (a beat job)."""
     purged = 0
-    for lead in leads_purgeable(now=now).only("pk", "organization_id").iterator():
+    for lead in leads_purgeable(now=now).only("pk", "organization_id", "created_at", "deleted_at").iterator():
         with transaction.atomic():
-            publish("leads.lead.purged", org=lead.organization_id, subject=lead)
+            # The lead's lifetime bounds what went with it (its activities) for the apps
+            # that count them.
+            lifetime = {"created_at": lead.created_at.isoformat(), "deleted_at": lead.deleted_at.isoformat()}
+            publish("leads.lead.purged", org=lead.organization_id, subject=lead, data=lifetime)
             lead.delete()
         purged += 1
     return purged

@@ -5,7 +5,6 @@ Decision: members who may view leads read the forms; only management users (with
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -28,13 +27,6 @@ FIELDS = [
 
 def _url(form) -> str:
     return f"{URL}{form.pk}/"
-
-
-@pytest.fixture
-def private_files(tmp_path, monkeypatch):
-    storage = FileSystemStorage(location=tmp_path)
-    monkeypatch.setattr(Submission._meta.get_field("attachment"), "storage", storage)
-    return storage
 
 
 @pytest.fixture

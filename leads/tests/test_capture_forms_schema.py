@@ -5,7 +5,6 @@ past their validation, so walk them once on purpose."""
 import pytest
 import schemathesis
 from django.core import signals
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -17,7 +16,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.tests.factories import UserFactory, bearer_token
-from leads.models import Submission
 from leads.services.forms import submission_receive
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
@@ -35,13 +33,6 @@ def schema(settings):
     yield schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def private_files(tmp_path, monkeypatch):
-    storage = FileSystemStorage(location=tmp_path)
-    monkeypatch.setattr(Submission._meta.get_field("attachment"), "storage", storage)
-    return storage
 
 
 def _caller(schema, headers):

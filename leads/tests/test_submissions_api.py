@@ -7,7 +7,6 @@ import zipfile
 import zlib
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -42,13 +41,6 @@ def _zip(names) -> bytes:
         for name in names:
             archive.writestr(name, "<xml/>")
     return buffer.getvalue()
-
-
-@pytest.fixture
-def private_files(tmp_path, monkeypatch):
-    storage = FileSystemStorage(location=tmp_path)
-    monkeypatch.setattr(Submission._meta.get_field("attachment"), "storage", storage)
-    return storage
 
 
 @pytest.fixture

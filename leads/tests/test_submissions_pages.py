@@ -2,7 +2,6 @@
 download), and the "reached out" button."""
 
 import pytest
-from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,13 +15,6 @@ from leads.tests.factories import CaptureFormFactory, LeadFactory, SubmissionFac
 pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n%%EOF\n"
-
-
-@pytest.fixture
-def private_files(tmp_path, monkeypatch):
-    storage = FileSystemStorage(location=tmp_path)
-    monkeypatch.setattr(Submission._meta.get_field("attachment"), "storage", storage)
-    return storage
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ import logging
 import secrets
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -71,18 +70,13 @@ def wallet_available(*, organization_id: int) -> Decimal:
     )
 
 
-def _month_start(organization: Organization) -> datetime:
-    local = timezone.now().astimezone(ZoneInfo(organization.time_zone or settings.TIME_ZONE))
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
 def month_spent(*, user: User, exclude_order_id: int | None = None) -> Decimal:
     """What `user` spent this month (in their organization's time zone): orders paid, and
     payments being processed."""
     spent = (
         Order.objects.filter(placed_by=user)
         .filter(
-            Q(status=Order.Status.PAID, paid_at__gte=_month_start(user.organization))
+            Q(status=Order.Status.PAID, paid_at__gte=user.organization.month_start())
             | Q(status=Order.Status.AWAITING_PAYMENT, payment__status=Payment.Status.PROCESSING)
         )
         .exclude(pk=exclude_order_id)

@@ -13,7 +13,6 @@ purchase's window has closed with no dispute open on it.
 """
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -55,11 +54,6 @@ def _sides(dispute: Dispute) -> list[User | None]:
     return [dispute.raised_by, dispute.purchase.listing.created_by]
 
 
-def _month_start(time_zone: str) -> datetime:
-    local = timezone.now().astimezone(ZoneInfo(time_zone or settings.TIME_ZONE))
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
 # --- The buyer ------------------------------------------------------------------------------------
 
 
@@ -88,7 +82,7 @@ def dispute_open(*, actor: User, purchase_id: int, reason: str, details: str = "
                 else None
             )
         this_month = Dispute.objects.filter(
-            buyer_id=actor.organization_id, created_at__gte=_month_start(actor.organization.time_zone)
+            buyer_id=actor.organization_id, created_at__gte=actor.organization.month_start()
         ).count()
         if this_month >= settings.DISPUTES_PER_MONTH:
             raise DisputeLimitReached(

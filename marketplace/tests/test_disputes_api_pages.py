@@ -146,6 +146,7 @@ def test_the_wallet_and_earnings_pages_read_the_ledger(client, buyer, seller, pu
     client.login(email=seller.email, password=PASSWORD)
     earnings = client.get("/marketplace/earnings/").content.decode()
     assert 'data-testid="earnings-pending">20.00' in earnings and "Purchase" in earnings
+    assert '<td data-label="Balance after">20.00</td>' in earnings
 
     client.login(email=buyer.email, password=PASSWORD)
     wallet = client.get("/marketplace/wallet/").content.decode()

@@ -134,6 +134,13 @@ def viewport():
 
 
 @pytest.fixture
+def color_scheme():
+    """The device's light or dark setting; light by default, a test parametrizes it to see the
+    pages as a device set to dark does (users who keep the "system" theme follow it)."""
+    return "light"
+
+
+@pytest.fixture
 def base_url(live_server):
     return live_server.url
 
@@ -219,10 +226,11 @@ def _screenshot(page, path: Path) -> Path:
 
 
 @pytest.fixture
-def page(request, browser, live_server, viewport, _page_problems, screenshot_dir):
+def page(request, browser, live_server, viewport, color_scheme, _page_problems, screenshot_dir):
     context = browser.new_context(
         base_url=live_server.url,
         viewport=viewport,
+        color_scheme=color_scheme,
         is_mobile=viewport["width"] < 600,
         has_touch=viewport["width"] < 600,
     )
@@ -243,13 +251,28 @@ def page(request, browser, live_server, viewport, _page_problems, screenshot_dir
 
 
 @pytest.fixture
-def shot(page, screenshot_dir):
-    """`shot("name")` saves a full-page PNG as artifacts/screenshots/<test>/<nn>-<name>.png."""
+def docs_images_dir(request, viewport, color_scheme) -> Path | None:
+    """Where the user guides' pictures go (DOCS_IMAGES_DIR, relative to the project): set, the
+    pictures of a desktop run in the light theme are copied there, without their number."""
+    configured = os.environ.get("DOCS_IMAGES_DIR")
+    if not configured or viewport != DESKTOP or color_scheme != "light":
+        return None
+    return request.config.rootpath / configured
+
+
+@pytest.fixture
+def shot(page, screenshot_dir, docs_images_dir):
+    """`shot("name")` saves a full-page PNG as artifacts/screenshots/<test>/<nn>-<name>.png,
+    and as <name>.png in `docs_images_dir` when there is one."""
     taken = 0
 
     def take(name: str) -> Path:
         nonlocal taken
         taken += 1
-        return _screenshot(page, screenshot_dir / f"{taken:02d}-{_safe_name(name)}.png")
+        path = _screenshot(page, screenshot_dir / f"{taken:02d}-{_safe_name(name)}.png")
+        if docs_images_dir is not None:
+            docs_images_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, docs_images_dir / f"{_safe_name(name)}.png")
+        return path
 
     return take

@@ -19,7 +19,7 @@ from crm.models import Contact, Opportunity
 from leads.models import Lead
 from leads.tests.factories import LeadFactory
 from marketplace.tests.factories import PurchaseFactory
-from tests.browser.helpers import DESKTOP, PHONE, assert_no_horizontal_overflow, sign_in
+from tests.browser.helpers import DESKTOP, PHONE, assert_no_horizontal_overflow, drag, sign_in
 
 
 def _outcomes(page: Page) -> dict[str, int]:
@@ -29,15 +29,6 @@ def _outcomes(page: Page) -> dict[str, int]:
     page.wait_for_function(f"Chart.getChart(document.querySelector('{canvas}')) !== undefined")
     spec = json.loads(page.locator("#chart-outcomes-data").text_content())
     return dict(zip(spec["labels"], spec["datasets"][0]["data"], strict=True))
-
-
-def _drag(page: Page, card, target) -> None:
-    """Drag as a hand does: press, move in small steps (SortableJS follows the pointer), drop."""
-    start, end = card.bounding_box(), target.bounding_box()
-    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=20)
-    page.mouse.up()
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -93,7 +84,7 @@ def test_a_bought_lead_is_called_converted_and_won_on_the_board(page: Page, shot
     card = page.get_by_test_id(f"card-{deal.pk}")
     if viewport == DESKTOP:
         page.once("dialog", lambda dialog: dialog.accept("1150"))
-        _drag(page, card, page.get_by_test_id("column-closed_won").locator(".board-cards"))
+        drag(page, card, page.get_by_test_id("column-closed_won").locator(".board-cards"))
     else:
         card.get_by_role("link").click()
         won = page.get_by_test_id("close-won")

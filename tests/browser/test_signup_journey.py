@@ -7,17 +7,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.tests.factories import PASSWORD, UserFactory
 from notifications.models import EmailMessage
-from tests.browser.helpers import DESKTOP, PHONE, assert_no_horizontal_overflow
-
-VERIFY_LINK = re.compile(r"https?://\S+/verify\?token=[\w-]+")
-
-
-def verification_link(email: str) -> str:
-    message = EmailMessage.objects.filter(to=email, template="verify_email").first()
-    assert message is not None, f"no verification email to {email} in the outbox"
-    found = VERIFY_LINK.search(message.text)
-    assert found, message.text
-    return found.group(0)
+from tests.browser.helpers import DESKTOP, PHONE, VERIFY_LINK, assert_no_horizontal_overflow, emailed_link
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -53,7 +43,7 @@ def test_signup_verify_sign_in_and_out(page: Page, shot, live_server, settings, 
     assert_no_horizontal_overflow(page)
     shot("check-inbox")
 
-    link = verification_link(email)
+    link = emailed_link(email, "verify_email", VERIFY_LINK)
     assert link.startswith(f"{live_server.url}/verify?token="), link
     page.goto(link)
     expect(page).to_have_url(re.compile(r"/login/\?email="))

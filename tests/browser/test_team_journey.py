@@ -8,18 +8,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from notifications.models import EmailMessage
-from tests.browser.helpers import DESKTOP, PHONE, assert_no_horizontal_overflow, sign_in
-
-INVITE_LINK = re.compile(r"https?://\S+/invite/[\w-]+/[\w-]+/")
-
-
-def invitation_link(email: str) -> str:
-    message = EmailMessage.objects.filter(to=email, template="sub_user_invite").first()
-    assert message is not None, f"no invitation to {email} in the outbox"
-    found = INVITE_LINK.search(message.text)
-    assert found, message.text
-    return found.group(0)
+from tests.browser.helpers import DESKTOP, INVITE_LINK, PHONE, assert_no_horizontal_overflow, emailed_link, sign_in
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -79,7 +68,7 @@ def test_management_invites_a_colleague_with_limited_rights(
     account_menu.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("status")).to_have_text("You are signed out.")
 
-    link = invitation_link(colleague)
+    link = emailed_link(colleague, "sub_user_invite", INVITE_LINK)
     assert link.startswith(f"{live_server.url}/invite/"), link
     page.goto(link)
     expect(page.get_by_role("heading", name="Join Northwind Leads")).to_be_visible()

@@ -36,6 +36,17 @@ def test_events_past_retention_are_purged(settings):
     assert list(Event.objects.values_list("name", flat=True)) == ["test.recent"]
 
 
+def test_the_proof_of_a_data_protection_request_outlives_retention(settings):
+    settings.RETENTION_DAYS = 30
+    erased, other = publish("accounts.person.erased"), publish("test.old")
+    _aged(erased, 400)
+    _aged(other, 400)
+
+    assert events_purge() == 1
+
+    assert list(Event.objects.values_list("name", flat=True)) == ["accounts.person.erased"]
+
+
 def test_email_bodies_past_retention_are_blanked_and_the_log_kept(settings):
     settings.RETENTION_DAYS = 30
     old, failed, recent, waiting = (

@@ -16,6 +16,11 @@
     return getComputedStyle(document.documentElement).getPropertyValue("--pico-muted-border-color").trim() || "#e7eaf0";
   }
 
+  function shortLabel(value) {
+    var label = String(this.getLabelForValue(value));
+    return label.length > 20 ? label.slice(0, 19) + "\u2026" : label;
+  }
+
   function config(spec) {
     var donut = spec.kind === "donut";
     var datasets = spec.datasets.map(function (dataset, index) {
@@ -31,8 +36,14 @@
       };
     });
     var text = textColor();
+    // Dates may skip a label; a bar of categories never goes unnamed: its labels tilt, and
+    // long ones are cut (the table under the chart has them in full).
+    var categories = spec.kind === "bar";
+    var xTicks = categories
+      ? { color: text, autoSkip: false, maxRotation: 50, callback: shortLabel }
+      : { color: text, maxRotation: 0, autoSkip: true };
     var scales = donut ? {} : {
-      x: { ticks: { color: text, maxRotation: 0, autoSkip: true }, grid: { color: gridColor() } },
+      x: { ticks: xTicks, grid: { color: gridColor() } },
       y: { beginAtZero: true, ticks: { color: text, precision: 0 }, grid: { color: gridColor() } }
     };
     return {
