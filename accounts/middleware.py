@@ -25,9 +25,10 @@ def page_sign_in(request, user, *, notify: bool = True) -> UserSession:
 
 
 def page_sign_out(request) -> None:
-    session = session_list(user=request.user).filter(pk=request.session.get(SESSION_ID_KEY)).first()
-    if session is not None:
-        session_end(session=session, reason=EndReason.SIGNED_OUT)
+    if request.user.is_authenticated:
+        session = session_list(user=request.user).filter(pk=request.session.get(SESSION_ID_KEY)).first()
+        if session is not None:
+            session_end(session=session, reason=EndReason.SIGNED_OUT)
     logout(request)
 
 

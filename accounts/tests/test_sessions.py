@@ -55,6 +55,12 @@ def test_logout_ends_the_session_at_once(user):
     assert UserSession.objects.get().revoke_reason == "signed_out"
 
 
+def test_signing_out_when_already_signed_out_goes_home(client):
+    response = client.post("/logout/")
+
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
 def test_refresh_keeps_the_session_and_stops_at_its_maximum_age(user, settings):
     client, tokens = _api_login(user)
     refreshed = client.post("/api/auth/refresh", {"refresh": tokens["refresh"]}, format="json").json()
