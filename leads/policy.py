@@ -2,6 +2,7 @@
 
 from accounts.models import User
 from accounts.policy import permissions_of
+from leadnexus.core.exceptions import PermissionDenied
 
 
 def can_manage_capture_forms(user: User) -> bool:
@@ -15,6 +16,11 @@ def can_manage_capture_forms(user: User) -> bool:
     )
 
 
+def require_capture_form_manager(user: User) -> None:
+    if not can_manage_capture_forms(user):
+        raise PermissionDenied("Only management users can change lead forms.")
+
+
 def can_manage_assignment_rules(user: User) -> bool:
     return (
         user.is_authenticated
@@ -22,3 +28,8 @@ def can_manage_assignment_rules(user: User) -> bool:
         and user.role in (User.Role.MANAGEMENT, User.Role.SALES_MANAGER)
         and all(permissions_of(user)[flag] for flag in ("can_view_leads", "can_edit_leads"))
     )
+
+
+def require_assignment_rule_manager(user: User) -> None:
+    if not can_manage_assignment_rules(user):
+        raise PermissionDenied("Only management and sales managers can change assignment rules.")

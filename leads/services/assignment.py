@@ -24,10 +24,10 @@ from django.db import transaction
 from accounts.models import User
 from accounts.selectors import user_list
 from leadnexus.core.events import publish
-from leadnexus.core.exceptions import PermissionDenied, ValidationFailed
+from leadnexus.core.exceptions import ValidationFailed
 from leadnexus.core.ids import is_db_id
 from leads.models import AssignmentRule, Lead
-from leads.policy import can_manage_assignment_rules
+from leads.policy import require_assignment_rule_manager
 from leads.selectors import assignment_rule_get
 
 # The sources a rule may name: where new leads of the organization come from (vendor
@@ -107,11 +107,6 @@ def assignee_pick(*, organization_id: int, source: str) -> User | None:
 _FIELDS = ("name", "is_active", "priority", "sources", "mode", "member_ids", "fixed_user_id")
 
 
-def _require_manager(actor: User) -> None:
-    if not can_manage_assignment_rules(actor):
-        raise PermissionDenied("Only management and sales managers can change assignment rules.")
-
-
 def _members(actor: User, ids) -> list[User]:
     ids = list(dict.fromkeys(ids))
     if not all(is_db_id(pk) for pk in ids):
@@ -177,7 +172,7 @@ def assignment_rule_create(
     is_active: bool = True,
 ) -> AssignmentRule:
     """A new rule; without a priority it goes last."""
-    _require_manager(actor)
+    require_assignment_rule_manager(actor)
     sources = list(dict.fromkeys(sources or []))
     members = _members(actor, member_ids or [])
     fixed_user = _fixed_user(actor, fixed_user_id)
@@ -213,7 +208,7 @@ def assignment_rule_create(
 
 def assignment_rule_update(*, actor: User, rule_id: int, changes: dict) -> AssignmentRule:
     """Change the fields given in `changes` (names of `assignment_rule_create`'s arguments)."""
-    _require_manager(actor)
+    require_assignment_rule_manager(actor)
     unknown = set(changes) - set(_FIELDS)
     if unknown:
         raise ValidationFailed("Unknown fields.", details={name: ["Not a field of a rule."] for name in unknown})
@@ -251,7 +246,7 @@ def assignment_rule_update(*, actor: User, rule_id: int, changes: dict) -> Assig
 
 def assignment_rule_move(*, actor: User, rule_id: int, direction: str) -> AssignmentRule:
     """Move a rule one place up (applies earlier) or down; priorities are renumbered 10, 20..."""
-    _require_manager(actor)
+    require_assignment_rule_manager(actor)
     if direction not in ("up", "down"):
         raise ValidationFailed("Unknown direction.", details={"direction": ["Choose up or down."]})
     with transaction.atomic():
@@ -284,7 +279,7 @@ def assignment_rule_move(*, actor: User, rule_id: int, direction: str) -> Assign
 
 
 def assignment_rule_delete(*, actor: User, rule_id: int) -> AssignmentRule:
-    _require_manager(actor)
+    require_assignment_rule_manager(actor)
     with transaction.atomic():
         rule = assignment_rule_get(user=actor, rule_id=rule_id)
         publish(

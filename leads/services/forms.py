@@ -42,7 +42,7 @@ from leads.cleaning import CONTACT_FIELDS, LEAD_FIELDS, apply_clean, lead_clean
 from leads.dedupe import duplicate_find
 from leads.exceptions import SubmissionAttachmentTooLarge, SubmissionAttachmentUnsupported
 from leads.models import CaptureForm, Lead, Submission
-from leads.policy import can_manage_capture_forms
+from leads.policy import require_capture_form_manager
 from leads.selectors import capture_form_get, capture_form_public_get, submission_get
 from leads.services.assignment import assignee_pick
 from leads.services.records import lead_score_later, lead_status_change, notify_assignee
@@ -82,11 +82,6 @@ def form_embed_snippet(form: CaptureForm) -> str:
 
 
 # --- Defining forms -----------------------------------------------------------------------
-
-
-def _require_manager(actor: User) -> None:
-    if not can_manage_capture_forms(actor):
-        raise PermissionDenied("Only management users can change lead forms.")
 
 
 def _fields(raw) -> list[dict]:
@@ -153,7 +148,7 @@ def capture_form_create(
 ) -> CaptureForm:
     """A new form with a unique public slug made from its name (kept when it is renamed, so
     links and embedded snippets keep working)."""
-    _require_manager(actor)
+    require_capture_form_manager(actor)
     if not name.strip():
         raise ValidationFailed("Give the form a name.", details={"name": ["Give the form a name."]})
     clean_fields = _fields(fields)
@@ -191,7 +186,7 @@ _FORM_FIELDS = ("name", "fields", "notify_user_ids", "thank_you_text", "allow_at
 
 
 def capture_form_update(*, actor: User, form_id: int, changes: dict) -> CaptureForm:
-    _require_manager(actor)
+    require_capture_form_manager(actor)
     unknown = set(changes) - set(_FORM_FIELDS)
     if unknown:
         raise ValidationFailed("Unknown fields.", details={name: ["Not a field of a form."] for name in unknown})
@@ -224,7 +219,7 @@ def capture_form_update(*, actor: User, form_id: int, changes: dict) -> CaptureF
 def capture_form_delete(*, actor: User, form_id: int) -> CaptureForm:
     """Delete the form and its submissions (their leads stay); attachments are removed from
     storage once the deletion is committed."""
-    _require_manager(actor)
+    require_capture_form_manager(actor)
     with transaction.atomic():
         form = capture_form_get(user=actor, form_id=form_id)
         files = list(form.submissions.exclude(attachment="").values_list("attachment", flat=True))

@@ -131,6 +131,11 @@ class AssignmentRuleCreateView(LoginRequiredMixin, ServiceFormView):
     template_name = "leads/assignment/edit.html"
     form_class = AssignmentRuleForm
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            policy.require_assignment_rule_manager(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
@@ -208,6 +213,11 @@ class AssignmentRuleDeleteView(_RuleMixin, ServiceFormView):
 
     template_name = "leads/assignment/delete.html"
     form_class = ConfirmForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            policy.require_assignment_rule_manager(request.user)
+        return super().dispatch(request, *args, **kwargs)
 
     def perform(self, form):
         rule = services.assignment_rule_delete(actor=self.request.user, rule_id=self.kwargs["pk"])

@@ -176,6 +176,11 @@ class _BuilderMixin(LoginRequiredMixin):
 
 
 class CaptureFormCreateView(_BuilderMixin, ServiceFormView):
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            policy.require_capture_form_manager(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
     def get_initial(self):
         # A sensible start: name, company and email asked, email required.
         return {
@@ -220,6 +225,11 @@ class CaptureFormDeleteView(_FormMixin, ServiceFormView):
 
     template_name = "leads/forms/delete.html"
     form_class = ConfirmForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            policy.require_capture_form_manager(request.user)
+        return super().dispatch(request, *args, **kwargs)
 
     def perform(self, form):
         capture_form = services.capture_form_delete(actor=self.request.user, form_id=self.kwargs["pk"])

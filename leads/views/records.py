@@ -578,6 +578,11 @@ class LeadDeleteView(LoginRequiredMixin, ServiceFormView):
     template_name = "leads/confirm_delete.html"
     form_class = ConfirmForm
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            _require(request.user, "can_edit_leads", "You do not have permission to delete leads.")
+        return super().dispatch(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         lead = lead_get(user=self.request.user, lead_id=self.kwargs["pk"])
         return super().get_context_data(lead=lead, restore_days=settings.LEAD_RESTORE_WINDOW.days, **kwargs)
