@@ -303,6 +303,11 @@ def _form_errors(exc: ApplicationError, form: CampaignForm, steps) -> None:
 class CampaignAudienceView(CrmPageMixin, View):
     """The live count of the form: who the audience reaches, and who is left out and why."""
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            require_campaign_manager(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
     def get(self, request):
         kind = _audience_kind(request.GET)
         context = {"kind": kind}

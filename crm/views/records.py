@@ -238,6 +238,7 @@ class ContactCreateView(OwnedRecordFormView):
 class ContactEditView(OwnedRecordFormView):
     template_name = "crm/contact_form.html"
     form_class = ContactForm
+    flags = ("can_view_leads", "can_edit_leads")
 
     def record(self):
         return contact_get(user=self.request.user, contact_id=self.kwargs["pk"])
@@ -348,6 +349,7 @@ class OpportunityCreateView(OwnedRecordFormView):
 class OpportunityEditView(OwnedRecordFormView):
     template_name = "crm/opportunity_form.html"
     form_class = OpportunityForm
+    flags = ("can_view_leads", "can_edit_leads")
 
     def record(self):
         return opportunity_get(user=self.request.user, opportunity_id=self.kwargs["pk"])
@@ -460,6 +462,7 @@ class ActivitySnoozeView(CrmPageMixin, View):
 class LeadConvertView(CrmPageMixin, ServiceFormView):
     template_name = "crm/convert.html"
     form_class = ConvertForm
+    flags = ("can_view_leads", "can_edit_leads")
 
     def get_context_data(self, **kwargs):
         lead = lead_get(user=self.request.user, lead_id=self.kwargs["pk"])
