@@ -26,7 +26,7 @@ from leadnexus.core.pagination import preferred_page_size
 from leadnexus.core.views import PreferredPageSizeMixin, ServiceFormView
 from marketplace.goals.parser import MAX_EMPLOYEES
 from marketplace.goals.results import goal_results
-from marketplace.selectors import saved_search_get, saved_search_list, search_goal_list
+from marketplace.selectors import require_buyer, saved_search_get, saved_search_list, search_goal_list
 from marketplace.selectors_catalog import ORDERING_LABELS, catalog_page
 from marketplace.services import saved_searches as saved_search_services
 from marketplace.services import search as search_services
@@ -299,6 +299,11 @@ class SavedSearchCreateView(LoginRequiredMixin, ServiceFormView):
 
     template_name = "marketplace/search/saved_new.html"
     form_class = SaveSearchForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            require_buyer(request.user)
+        return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
         return {"query": self.request.GET.urlencode(), "notify": True}
