@@ -1,0 +1,202 @@
+"""Every page route and API operation, requested as someone who may not use it on one
+organization's records: anonymous visitors are sent to sign in (pages) or answered 401
+(API); another organization's user and a sub-user without the permission are refused (403,
+404 or a redirect) and never see the records; unsafe methods change nothing.
+
+Unsafe requests carry an empty form or body, so a 400 or 415 (the input refused before any
+service ran) counts as a refusal for them; the services' own permission checks are tested with each
+app."""
+
+import functools
+from urllib.parse import quote
+
+import pytest
+from django.test import Client
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.tests.factories import OrganizationFactory, UserFactory, bearer_token
+from leadnexus.core.testing import assert_error
+from tests.security.routes import api_routes, page_routes, unclassified, url_for
+from tests.security.world import ALL_FLAGS, sub_user, world_build
+
+pytestmark = pytest.mark.django_db
+
+# What each kind of member may not see without the right (the world's texts by name). Shown to
+# anyone by design: the vendor's name and listings in the public catalog, a member's name to
+# their team, a capture form's name on the form itself.
+PUBLIC_TEXTS = {"organization_name", "user_full_name", "listing_title", "listing_description", "form_name"}
+LEADS_TEXTS = ("lead_", "contact_", "opportunity_", "activity_", "campaign_", "form_notes", "rule_", "leads_file")
+BUYING_TEXTS = ("dispute_details", "saved_search", "search_goal")
+SELLING_TEXTS = ("pending_title", "sale_dispute", "listings_file")
+PERSONAL_TEXTS = ("notification_title", "api_token_name", "saved_search", "search_goal")
+HIDDEN_WITHOUT = {"can_view_leads": LEADS_TEXTS, "can_buy": BUYING_TEXTS, "can_sell": SELLING_TEXTS}
+# Records of one user that even their organization's management never reaches.
+PERSONAL = {"session", "token", "notification", "export", "subscription", "saved_search", "goal", "cart_item"}
+REFUSED = {301, 302, 303, 401, 403, 404, 405}
+REFUSED_FORM = {*REFUSED, 400, 415}
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+@functools.cache
+def _schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_every_route_and_operation_is_classified():
+    problems = unclassified(_schema())
+
+    assert not problems, "Classify each route in tests/security/routes.py:\n" + "\n".join(problems)
+
+
+class Sweep:
+    """Requests every route as each actor and collects what went wrong."""
+
+    def __init__(self, *, api: bool):
+        self.api = api
+        self.world = world_build(lambda name: f"zqv{name.replace('_', '')}")
+        self.texts = {k: v.lower().encode() for k, v in self.world.texts.items() if k not in PUBLIC_TEXTS}
+        owner = self.world.owner
+        other = UserFactory(organization=OrganizationFactory(is_buyer=True, is_vendor=True))
+        manager = User.Role.SALES_MANAGER
+        self.actors = {
+            "anonymous": self._client(None),
+            "another organization's management": self._client(other),
+            "a member without any permission": self._client(
+                sub_user(owner, role=User.Role.SALES_REP, without=tuple(ALL_FLAGS))
+            ),
+            "a sales manager of the organization": self._client(sub_user(owner, role=manager)),
+            "a sales rep of the organization": self._client(sub_user(owner, role=User.Role.SALES_REP)),
+        }
+        for flag in ("can_view_leads", "can_edit_leads", "can_add_leads", "can_export", "can_buy", "can_sell"):
+            self.actors[f"a sub-user without {flag}"] = self._client(sub_user(owner, role=manager, without=(flag,)))
+        self.failures: list[str] = []
+
+    def _client(self, user):
+        if self.api:
+            client = APIClient()
+            if user:
+                client.credentials(HTTP_AUTHORIZATION=f"Bearer {bearer_token(user)}")
+        else:
+            client = Client()
+            if user:
+                client.force_login(user)
+        return client, user
+
+    def value_of(self, obj: str | None):
+        def value(name: str):
+            if name == "kind":
+                return "leads"
+            if name == "app_label":
+                return "accounts"
+            if obj is None or name in ("token", "uidb64", "url"):
+                return "x" if name != "object_id" else 1
+            record = self.world.objects[obj]
+            return record.slug if name == "slug" else record.pk
+
+        return value
+
+    def insiders(self, route) -> list[tuple[str, tuple[str, ...] | None]]:
+        """The members of the organization who must be refused this route (or, on `member`
+        routes, may use it for their own records), each with the texts they may not see
+        (None: all of them)."""
+        requirement = route.requirement
+        if requirement == "public":
+            return []
+        if requirement == "member":
+            insiders = [("a member without any permission", None)]
+        elif requirement in ("staff", "management"):
+            insiders = [("a sales manager of the organization", ())]
+        elif requirement == "manager":
+            insiders = [("a sales rep of the organization", ())]
+        else:
+            insiders = [(f"a sub-user without {requirement}", HIDDEN_WITHOUT.get(requirement, ()))]
+        if route.obj in PERSONAL:
+            insiders.append(("a sales manager of the organization", PERSONAL_TEXTS))
+        return insiders
+
+    def fingerprint(self) -> list:
+        """The organization's records as stored, bookkeeping of sign-ins aside."""
+        changing = {"last_seen", "last_login", "last_used_at"}
+        rows = []
+        for obj in [self.world.owner, self.world.owner.organization, *self.world.objects.values()]:
+            values = type(obj).objects.filter(pk=obj.pk).values().first() or {}
+            rows.append((type(obj).__name__, sorted((k, str(v)) for k, v in values.items() if k not in changing)))
+        return rows
+
+    def request(self, actor: str, method: str, path: str):
+        client, _ = self.actors[actor]
+        if self.api:
+            return getattr(client, method.lower())(path, {} if method in UNSAFE else None, format="json")
+        return getattr(client, method.lower())(path)
+
+    def body(self, response) -> bytes:
+        if getattr(response, "streaming", False):
+            return b"".join(response.streaming_content).lower()
+        return response.content.lower()
+
+    def check(self, route, actor: str, *, must_refuse: bool, hidden: tuple[str, ...] | None = None):
+        method = route.method
+        path = url_for(route.pattern, self.value_of(route.obj))
+        where = f"{method} {path} as {actor}"
+        unsafe = method in UNSAFE
+        before = self.fingerprint() if unsafe else None
+        try:
+            response = self.request(actor, method, path)
+        except Exception as error:  # a crash is a finding like any other
+            self.failures.append(f"{where}: raised {error!r}")
+            return
+        status = response.status_code
+        if status >= 500:
+            self.failures.append(f"{where}: {status}")
+        elif actor == "anonymous":
+            self.check_anonymous(route, response, path, where)
+        elif must_refuse and status not in (REFUSED_FORM if unsafe else REFUSED):
+            self.failures.append(f"{where}: {status}, expected a refusal")
+        if actor != "anonymous" and route.requirement != "public":
+            secrets = [v for k, v in self.texts.items() if hidden is None or k.startswith(hidden)]
+            body = self.body(response)
+            leaked = [s.decode() for s in secrets if s in body]
+            if leaked:
+                self.failures.append(f"{where}: {status} shows {', '.join(leaked)}")
+        if unsafe and (must_refuse or actor == "anonymous") and self.fingerprint() != before:
+            self.failures.append(f"{where}: {status} and the organization's records changed")
+
+    def check_anonymous(self, route, response, path, where):
+        if route.requirement == "public":
+            return
+        if self.api:
+            try:
+                assert_error(response, 401, "not_authenticated")
+            except AssertionError as error:
+                self.failures.append(f"{where}: {error}")
+            return
+        location = response.get("Location", "")
+        expected = (f"/login/?next={quote(path)}", f"/admin/login/?next={quote(path)}")
+        if response.status_code != 302 or not location.startswith(expected):
+            self.failures.append(f"{where}: {response.status_code} {location!r}, expected a redirect to sign in")
+
+    def run(self, routes):
+        for route in routes:
+            self.check(route, "anonymous", must_refuse=True)
+            if route.requirement == "public" and route.method in UNSAFE:
+                continue  # signing out, signing up, submitting a capture form: nothing to refuse
+            refused_to_others = route.requirement == "staff" or (route.obj and route.requirement != "public")
+            self.check(route, "another organization's management", must_refuse=bool(refused_to_others))
+            for actor, hidden in self.insiders(route):
+                must_refuse = route.requirement != "member" or route.obj in PERSONAL
+                self.check(route, actor, must_refuse=must_refuse, hidden=hidden)
+        return self.failures
+
+
+def test_no_page_serves_what_its_visitor_may_not_see():
+    failures = Sweep(api=False).run(page_routes(_schema()))
+
+    assert not failures, f"{len(failures)} page requests got what they may not:\n" + "\n".join(failures)
+
+
+def test_no_api_operation_serves_what_its_caller_may_not_see():
+    failures = Sweep(api=True).run(api_routes(_schema()))
+
+    assert not failures, f"{len(failures)} API requests got what they may not:\n" + "\n".join(failures)
