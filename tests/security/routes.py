@@ -11,10 +11,12 @@ An entry is `(requirement, object)`:
 - object: the key in `tests.security.world` of the record the path names, or None.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
 from django.urls import URLPattern, URLResolver, get_resolver
+from drf_spectacular.generators import SchemaGenerator
 
 REQUIREMENTS = {
     "public",
@@ -441,6 +443,11 @@ def _walk(patterns, prefix=""):
 def _shape(pattern: str) -> str:
     """A route with its parameters blanked, to compare resolver patterns with schema paths."""
     return "/" + _PARAM.sub("{}", pattern.replace("^", "").replace("$", "")).lstrip("/")
+
+
+@functools.cache
+def api_schema() -> dict:
+    return SchemaGenerator().get_schema(request=None, public=True)
 
 
 def schema_operations(schema: dict) -> list[tuple[str, str]]:

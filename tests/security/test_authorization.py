@@ -7,18 +7,16 @@ Unsafe requests carry an empty form or body, so a 400 or 415 (the input refused 
 service ran) counts as a refusal for them; the services' own permission checks are tested with each
 app."""
 
-import functools
 from urllib.parse import quote
 
 import pytest
 from django.test import Client
-from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.factories import OrganizationFactory, UserFactory, bearer_token
 from leadnexus.core.testing import assert_error
-from tests.security.routes import api_routes, page_routes, unclassified, url_for
+from tests.security.routes import api_routes, api_schema, page_routes, unclassified, url_for
 from tests.security.world import ALL_FLAGS, sub_user, world_build
 
 pytestmark = pytest.mark.django_db
@@ -39,13 +37,8 @@ REFUSED_FORM = {*REFUSED, 400, 415}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-@functools.cache
-def _schema() -> dict:
-    return SchemaGenerator().get_schema(request=None, public=True)
-
-
 def test_every_route_and_operation_is_classified():
-    problems = unclassified(_schema())
+    problems = unclassified(api_schema())
 
     assert not problems, "Classify each route in tests/security/routes.py:\n" + "\n".join(problems)
 
@@ -191,12 +184,12 @@ class Sweep:
 
 
 def test_no_page_serves_what_its_visitor_may_not_see():
-    failures = Sweep(api=False).run(page_routes(_schema()))
+    failures = Sweep(api=False).run(page_routes(api_schema()))
 
     assert not failures, f"{len(failures)} page requests got what they may not:\n" + "\n".join(failures)
 
 
 def test_no_api_operation_serves_what_its_caller_may_not_see():
-    failures = Sweep(api=True).run(api_routes(_schema()))
+    failures = Sweep(api=True).run(api_routes(api_schema()))
 
     assert not failures, f"{len(failures)} API requests got what they may not:\n" + "\n".join(failures)
