@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
 from leadnexus.core import outbox
@@ -26,15 +27,21 @@ from notifications.selectors import (
 logger = logging.getLogger(__name__)
 
 
+def _render_plain(template_name: str, context: dict) -> str:
+    """A subject or plain-text part: names and titles as they were typed (`O'Brien`, `<b>`),
+    since nothing reads it as HTML."""
+    return get_template(template_name).template.render(Context(context, autoescape=False))
+
+
 def email_queue(*, to: str, template: str, context: dict) -> EmailMessage:
-    """Render `templates/emails/<template>{_subject.txt,.txt,.html}` into the outbox; a
-    Celery task sends it once the caller's transaction commits."""
+    """Render `templates/emails/<template>{_subject.txt,.txt,.html}` into the outbox (only
+    the HTML part escaped); a Celery task sends it once the caller's transaction commits."""
     context = {"site_url": settings.SITE_URL, **context}
     return email_queue_rendered(
         to=to,
         template=template,
-        subject=render_to_string(f"emails/{template}_subject.txt", context),
-        text=render_to_string(f"emails/{template}.txt", context),
+        subject=_render_plain(f"emails/{template}_subject.txt", context),
+        text=_render_plain(f"emails/{template}.txt", context),
         html=render_to_string(f"emails/{template}.html", context),
     )
 

@@ -25,6 +25,18 @@ def test_an_email_is_never_sent_twice(user):
     assert [a.succeeded for a in EmailMessage.objects.get().attempt_log.all()] == [True]
 
 
+def test_typed_text_is_as_typed_in_the_subject_and_text_and_escaped_in_the_html(user):
+    title = "O'Brien <b>& Co</b>"
+
+    email = email_queue(
+        to=user.email, template="notification", context={"user": user, "title": title, "message": "", "link": ""}
+    )
+
+    assert email.subject == title
+    assert title in email.text
+    assert "O&#x27;Brien &lt;b&gt;&amp; Co&lt;/b&gt;" in email.html
+
+
 def test_nothing_is_sent_when_the_transaction_rolls_back(user):
     with pytest.raises(RuntimeError), transaction.atomic():
         _queue(user)
