@@ -76,7 +76,7 @@ def world_build(text) -> World:
         company=typed("lead_company"),
         job_title=typed("lead_job_title"),
         location=typed("lead_location"),
-        email="victim.lead@secret-victim.test",
+        email="victim.lead@victim-secret.example.com",
     )
     texts["lead_email"] = lead.email
     contact = ContactFactory(
@@ -86,7 +86,7 @@ def world_build(text) -> World:
         company=typed("contact_company"),
         position=typed("contact_position"),
         notes=typed("contact_notes"),
-        email="victim.contact@secret-victim.test",
+        email="victim.contact@victim-secret.example.com",
     )
     texts["contact_email"] = contact.email
     opportunity = OpportunityFactory(
@@ -98,7 +98,12 @@ def world_build(text) -> World:
     campaign = campaign_make(
         owner,
         name=typed("campaign_name"),
-        steps=[{"subject": typed("campaign_subject") + " {{ first_name }}", "body": typed("campaign_body")}],
+        steps=[
+            {
+                "subject": typed("campaign_subject") + " {{ first_name }}",
+                "body": typed("campaign_body") + " {{ first_name }}",
+            }
+        ],
     )
     webhook = WebhookEndpointFactory(created_by=owner, description=typed("webhook_description"))
     form = CaptureFormFactory(organization=organization, name=typed("form_name"))
@@ -124,7 +129,7 @@ def world_build(text) -> World:
     purchase = SoldLeadFactory(
         listing=ListingFactory(vendor=seller),
         buyer=organization,
-        delivered_lead=LeadFactory(organization=organization, email="victim.bought@secret-victim.test"),
+        delivered_lead=LeadFactory(organization=organization, email="victim.bought@victim-secret.example.com"),
         purchased_by=owner,
     )
     dispute = DisputeFactory(purchase=purchase, details=typed("dispute_details"))
