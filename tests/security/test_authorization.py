@@ -30,6 +30,10 @@ BUYING_TEXTS = ("dispute_details", "saved_search", "search_goal")
 SELLING_TEXTS = ("pending_title", "sale_dispute", "listings_file")
 PERSONAL_TEXTS = ("notification_title", "api_token_name", "saved_search", "search_goal")
 HIDDEN_WITHOUT = {"can_view_leads": LEADS_TEXTS, "can_buy": BUYING_TEXTS, "can_sell": SELLING_TEXTS}
+# Records a sales rep without can_view_all_org_leads reaches only when they are theirs.
+OWNED = {"lead", "contact", "opportunity", "closed_opportunity", "activity", "submission", "lead_import"}
+OWNED_TEXTS = ("lead_", "contact_", "opportunity_", "activity_", "form_notes", "leads_file")
+LEADS_FLAGS = {"can_view_leads", "can_edit_leads", "can_add_leads", "can_export"}
 # Records of one user that even their organization's management never reaches.
 PERSONAL = {"session", "token", "notification", "export", "subscription", "saved_search", "goal", "cart_item"}
 REFUSED = {301, 302, 303, 401, 403, 404, 405}
@@ -61,6 +65,9 @@ class Sweep:
             ),
             "a sales manager of the organization": self._client(sub_user(owner, role=manager)),
             "a sales rep of the organization": self._client(sub_user(owner, role=User.Role.SALES_REP)),
+            "a sales rep who sees only their own records": self._client(
+                sub_user(owner, role=User.Role.SALES_REP, without=("can_view_all_org_leads",))
+            ),
         }
         for flag in ("can_view_leads", "can_edit_leads", "can_add_leads", "can_export", "can_buy", "can_sell"):
             self.actors[f"a sub-user without {flag}"] = self._client(sub_user(owner, role=manager, without=(flag,)))
@@ -90,23 +97,26 @@ class Sweep:
 
         return value
 
-    def insiders(self, route) -> list[tuple[str, tuple[str, ...] | None]]:
-        """The members of the organization who must be refused this route (or, on `member`
-        routes, may use it for their own records), each with the texts they may not see
-        (None: all of them)."""
+    def insiders(self, route) -> list[tuple[str, tuple[str, ...] | None, bool]]:
+        """The members of the organization who may not use this route on the world's records,
+        each with the texts they may not see there (None: all of them) and whether they must
+        be refused outright (or, on `member` routes, may use it for their own records)."""
         requirement = route.requirement
         if requirement == "public":
             return []
+        refused = requirement != "member" or route.obj in PERSONAL
         if requirement == "member":
-            insiders = [("a member without any permission", None)]
+            insiders = [("a member without any permission", None, refused)]
         elif requirement in ("staff", "management"):
-            insiders = [("a sales manager of the organization", ())]
+            insiders = [("a sales manager of the organization", (), refused)]
         elif requirement == "manager":
-            insiders = [("a sales rep of the organization", ())]
+            insiders = [("a sales rep of the organization", (), refused)]
         else:
-            insiders = [(f"a sub-user without {requirement}", HIDDEN_WITHOUT.get(requirement, ()))]
+            insiders = [(f"a sub-user without {requirement}", HIDDEN_WITHOUT.get(requirement, ()), refused)]
         if route.obj in PERSONAL:
-            insiders.append(("a sales manager of the organization", PERSONAL_TEXTS))
+            insiders.append(("a sales manager of the organization", PERSONAL_TEXTS, True))
+        if route.obj in OWNED or (route.obj is None and requirement in LEADS_FLAGS):
+            insiders.append(("a sales rep who sees only their own records", OWNED_TEXTS, route.obj is not None))
         return insiders
 
     def fingerprint(self) -> list:
@@ -177,8 +187,7 @@ class Sweep:
                 continue  # signing out, signing up, submitting a capture form: nothing to refuse
             refused_to_others = route.requirement == "staff" or (route.obj and route.requirement != "public")
             self.check(route, "another organization's management", must_refuse=bool(refused_to_others))
-            for actor, hidden in self.insiders(route):
-                must_refuse = route.requirement != "member" or route.obj in PERSONAL
+            for actor, hidden, must_refuse in self.insiders(route):
                 self.check(route, actor, must_refuse=must_refuse, hidden=hidden)
         return self.failures
 
