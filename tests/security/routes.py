@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.generators import SchemaGenerator
 
+from leads.tests.factories import spreadsheet_upload
+
 REQUIREMENTS = {
     "public",
     "member",
@@ -159,7 +161,7 @@ PAGES = {
     "crm/opportunities/<id:pk>/move/": ("can_edit_leads", "opportunity"),
     "crm/opportunities/<id:pk>/reopen/": ("manager", "closed_opportunity"),
     "crm/tasks/": ("can_view_leads", None),
-    "crm/activities/new/": ("can_add_leads", None),
+    "crm/activities/new/": ("can_edit_leads", None),
     "crm/activities/<id:pk>/done/": ("can_edit_leads", "activity"),
     "crm/activities/<id:pk>/snooze/": ("can_edit_leads", "activity"),
     "crm/leads/<id:pk>/convert/": ("can_edit_leads", "lead"),
@@ -294,7 +296,8 @@ API = {
     "/api/leads/{lead_id}/merge/": ("can_edit_leads", "lead"),
     "/api/leads/bulk/": ("can_edit_leads", None),
     "/api/leads/export/": ("can_export", None),
-    "/api/leads/validate/": ("can_view_leads", None),
+    # Checks the addresses sent, reads no record.
+    "/api/leads/validate/": ("member", None),
     "/api/leads/import/": ("can_add_leads", None),
     "/api/leads/import/{job_id}/": ("can_add_leads", "lead_import"),
     "/api/leads/import/{job_id}/confirm/": ("can_add_leads", "lead_import"),
@@ -337,7 +340,8 @@ API = {
     "/api/opportunities/{id}/reopen/": ("manager", "closed_opportunity"),
     "/api/opportunities/board/": ("can_view_leads", None),
     "/api/opportunities/forecast/": ("can_view_leads", None),
-    "/api/activities/": {"GET": ("can_view_leads", None), "POST": ("can_add_leads", None)},
+    # Logging an activity changes the record it is on.
+    "/api/activities/": {"GET": ("can_view_leads", None), "POST": ("can_edit_leads", None)},
     "/api/activities/{id}/": {
         "GET": ("can_view_leads", "activity"),
         "PATCH": ("can_edit_leads", "activity"),
@@ -419,6 +423,42 @@ class Route:
     requirement: str
     obj: str | None
 
+
+def _sheet(columns: str, row: str):
+    return spreadsheet_upload("people.csv", f"{columns}\n{row}\n")
+
+
+# API requests that pass input validation, so that what refuses them is the permission check
+# (`pk(name)`: the id of a record of the world). Uploads go as multipart.
+BODIES = {
+    "POST /api/activities/": lambda pk: {"kind": "note", "subject": "Called", "lead_id": pk("lead")},
+    "POST /api/assignment-rules/": lambda pk: {"name": "Everyone"},
+    "POST /api/campaigns/": lambda pk: {"name": "Spring", "steps": [{"subject": "Hello", "body": "Hi"}]},
+    "POST /api/lead-forms/": lambda pk: {"name": "Contact", "fields": [{"name": "email", "label": "Email"}]},
+    "POST /api/leads/{lead_id}/merge/": lambda pk: {"other_id": pk("bought_lead")},
+    "POST /api/leads/bulk/": lambda pk: {"ids": [pk("lead")], "action": "delete"},
+    "POST /api/leads/validate/": lambda pk: {"email": "someone@example.com"},
+    "POST /api/leads/import/": lambda pk: {"file": _sheet("email", "new@example.com")},
+    "POST /api/contacts/import/": lambda pk: {"file": _sheet("email", "new@example.com")},
+    "POST /api/marketplace/uploads/": lambda pk: {"file": _sheet("title,price,email", "Lead,10,new@example.com")},
+    "POST /api/marketplace/cart/items/": lambda pk: {"listing_id": pk("seller_listing")},
+    "POST /api/marketplace/disputes/{id}/resolve/": lambda pk: {"decision": "reject", "note": "Valid lead."},
+    "POST /api/marketplace/disputes/{id}/respond/": lambda pk: {"response": "The email works."},
+    "POST /api/marketplace/listings/": lambda pk: {"title": "CTO", "price": "10.00", "email": "cto@example.com"},
+    "POST /api/marketplace/listings/{listing_id}/reject/": lambda pk: {"reason": "Incomplete."},
+    "POST /api/marketplace/purchases/{id}/dispute/": lambda pk: {"reason": "invalid_email", "details": "Bounced."},
+    "POST /api/marketplace/saved-searches/": lambda pk: {"name": "Software", "filters": {}},
+    "POST /api/opportunities/{id}/move/": lambda pk: {"stage": "qualification"},
+    "POST /api/organization/mfa-requirement/": lambda pk: {"required": True},
+    "PUT /api/organization/mfa-requirement/": lambda pk: {"required": True},
+    "POST /api/payments/create-intent/": lambda pk: {},
+    "POST /api/payments/confirm/": lambda pk: {"payment_intent_id": "pi_x", "card_number": "4242424242424242"},
+    "POST /api/profile/sub-users/": lambda pk: {"email": "new.member@example.com"},
+    "PATCH /api/profile/sub-users/{id}/budget/": lambda pk: {"monthly_budget": "10.00"},
+    "POST /api/search/goals/": lambda pk: {"goal": "CTOs of software companies in Texas"},
+    "PATCH /api/search/goals/{id}/": lambda pk: {"strategy": {"keywords": ["cto"]}},
+    "POST /api/webhooks/": lambda pk: {"url": "https://hooks.example.com/in", "events": ["lead.created"]},
+}
 
 # Operations that name their record in the query string.
 QUERY = {"/api/search/results/": "goal"}

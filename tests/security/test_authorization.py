@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.tests.factories import OrganizationFactory, UserFactory, bearer_token
 from leadnexus.core.testing import assert_error
-from tests.security.routes import api_routes, api_schema, page_routes, unclassified, url_for
+from tests.security.routes import BODIES, api_routes, api_schema, page_routes, unclassified, url_for
 from tests.security.world import ALL_FLAGS, sub_user, world_build
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +36,8 @@ OWNED_TEXTS = ("lead_", "contact_", "opportunity_", "activity_", "form_notes", "
 LEADS_FLAGS = {"can_view_leads", "can_edit_leads", "can_add_leads", "can_export"}
 # Records of one user that even their organization's management never reaches.
 PERSONAL = {"session", "token", "notification", "export", "subscription", "saved_search", "goal", "cart_item"}
+# How a record names its organization, by model.
+ORGANIZATION_FIELDS = ("organization", "vendor", "buyer", "user__organization", "form__organization")
 REFUSED = {301, 302, 303, 401, 403, 404, 405}
 REFUSED_FORM = {*REFUSED, 400, 415}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -120,19 +122,33 @@ class Sweep:
         return insiders
 
     def fingerprint(self) -> list:
-        """The organization's records as stored, bookkeeping of sign-ins aside."""
+        """The organization's records as stored (bookkeeping of sign-ins aside), and how many
+        of each kind it has."""
         changing = {"last_seen", "last_login", "last_used_at"}
+        records = [self.world.owner, self.world.owner.organization, *self.world.objects.values()]
         rows = []
-        for obj in [self.world.owner, self.world.owner.organization, *self.world.objects.values()]:
+        for obj in records:
             values = type(obj).objects.filter(pk=obj.pk).values().first() or {}
             rows.append((type(obj).__name__, sorted((k, str(v)) for k, v in values.items() if k not in changing)))
+        organization = self.world.owner.organization
+        for model in {type(obj) for obj in records}:
+            fields = {field.name for field in model._meta.get_fields()}
+            owner_field = next((name for name in ORGANIZATION_FIELDS if name.split("__")[0] in fields), None)
+            if owner_field:
+                rows.append((model.__name__, model.objects.filter(**{owner_field: organization}).count()))
         return rows
 
-    def request(self, actor: str, method: str, path: str):
+    def request(self, actor: str, route, path: str):
         client, _ = self.actors[actor]
-        if self.api:
-            return getattr(client, method.lower())(path, {} if method in UNSAFE else None, format="json")
-        return getattr(client, method.lower())(path)
+        method = route.method.lower()
+        if not self.api:
+            return getattr(client, method)(path)
+        if route.method not in UNSAFE:
+            return getattr(client, method)(path)
+        body = BODIES.get(f"{route.method} {route.pattern}", lambda pk: {})(lambda name: self.world.objects[name].pk)
+        upload = any(hasattr(value, "read") for value in body.values())
+        headers = {"Idempotency-Key": f"{actor}-{path}"}
+        return getattr(client, method)(path, body, format="multipart" if upload else "json", headers=headers)
 
     def body(self, response) -> bytes:
         if getattr(response, "streaming", False):
@@ -146,7 +162,7 @@ class Sweep:
         unsafe = method in UNSAFE
         before = self.fingerprint() if unsafe else None
         try:
-            response = self.request(actor, method, path)
+            response = self.request(actor, route, path)
         except Exception as error:  # a crash is a finding like any other
             self.failures.append(f"{where}: raised {error!r}")
             return

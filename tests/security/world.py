@@ -136,6 +136,7 @@ def world_build(text) -> World:
     cart_add(actor=owner, listing_id=ListingFactory(vendor=seller).pk)
     order = checkout_create_intent(actor=owner)
     cart_item = cart_add(actor=owner, listing_id=ListingFactory(vendor=seller).pk)
+    seller_listing = ListingFactory(vendor=seller)
     saved_search = SavedSearchFactory(user=owner, name=typed("saved_search_name"))
     goal = SearchGoal.objects.create(user=owner, organization=organization, goal=typed("search_goal"), strategy={})
     subscription = ReportSubscriptionFactory(user=owner)
@@ -162,6 +163,8 @@ def world_build(text) -> World:
         "pending_listing": pending_listing,
         "sale_dispute": sale_dispute,
         "purchase": purchase,
+        "bought_lead": purchase.delivered_lead,
+        "seller_listing": seller_listing,
         "dispute": dispute,
         "order": order,
         "cart_item": cart_item,
