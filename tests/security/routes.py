@@ -428,9 +428,18 @@ def _sheet(columns: str, row: str):
     return spreadsheet_upload("people.csv", f"{columns}\n{row}\n")
 
 
-# API requests that pass input validation, so that what refuses them is the permission check
-# (`pk(name)`: the id of a record of the world). Uploads go as multipart.
+# Requests that pass input validation, so that what refuses them is the permission check
+# (`pk(name)`: the id of a record of the world). API uploads go as multipart.
 BODIES = {
+    "POST settings/organization/": lambda pk: {"name": "Renamed", "time_zone": "UTC"},
+    "POST leads/bulk/": lambda pk: {"ids": [pk("lead")], "action": "delete"},
+    "POST leads/<id:pk>/status/": lambda pk: {"status": "contacted"},
+    "POST leads/assignment/<id:pk>/": lambda pk: {"name": "Renamed", "mode": "round_robin"},
+    "POST leads/assignment/<id:pk>/move/": lambda pk: {"direction": "down"},
+    "POST leads/forms/<id:pk>/edit/": lambda pk: {"name": "Renamed", "email__ask": "on", "email__label": "Email"},
+    "POST crm/opportunities/<id:pk>/edit/": lambda pk: {"title": "Renamed"},
+    "POST marketplace/review/bulk/": lambda pk: {"ids": [pk("pending_listing")], "decision": "approve"},
+    "POST marketplace/review/<id:listing_id>/reject/": lambda pk: {"reason": "Incomplete."},
     "POST /api/activities/": lambda pk: {"kind": "note", "subject": "Called", "lead_id": pk("lead")},
     "POST /api/assignment-rules/": lambda pk: {"name": "Everyone"},
     "POST /api/campaigns/": lambda pk: {"name": "Spring", "steps": [{"subject": "Hello", "body": "Hi"}]},
