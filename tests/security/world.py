@@ -68,27 +68,17 @@ def world_build(text) -> World:
     organization = OrganizationFactory(name=typed("organization_name"), is_buyer=True, is_vendor=True)
     owner = UserFactory(organization=organization, full_name=typed("user_full_name"))
     by_owner = {"created_by": owner, "assigned_to": owner}
+
+    def person(kind: str, *fields: str) -> dict:
+        texts[f"{kind}_email"] = f"victim.{kind}@victim-secret.example.com"
+        return {"email": texts[f"{kind}_email"], **{name: typed(f"{kind}_{name}") for name in fields}}
+
     lead = LeadFactory(
         organization=organization,
         **by_owner,
-        first_name=typed("lead_first_name"),
-        last_name=typed("lead_last_name"),
-        company=typed("lead_company"),
-        job_title=typed("lead_job_title"),
-        location=typed("lead_location"),
-        email="victim.lead@victim-secret.example.com",
+        **person("lead", "first_name", "last_name", "company", "job_title", "location"),
     )
-    texts["lead_email"] = lead.email
-    contact = ContactFactory(
-        **by_owner,
-        first_name=typed("contact_first_name"),
-        last_name=typed("contact_last_name"),
-        company=typed("contact_company"),
-        position=typed("contact_position"),
-        notes=typed("contact_notes"),
-        email="victim.contact@victim-secret.example.com",
-    )
-    texts["contact_email"] = contact.email
+    contact = ContactFactory(**by_owner, **person("contact", "first_name", "last_name", "company", "position", "notes"))
     opportunity = OpportunityFactory(
         **by_owner, title=typed("opportunity_title"), lead=lead, contact=contact, amount=Decimal("1200.00")
     )
