@@ -13,7 +13,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.tests.factories import OrganizationFactory, UserFactory, bearer_token
+from accounts.tests.factories import OrganizationFactory, StaffUserFactory, UserFactory, bearer_token
 from leadnexus.core.testing import assert_error
 from tests.security.routes import BODIES, api_routes, api_schema, page_routes, unclassified, url_for
 from tests.security.world import ALL_FLAGS, sub_user, world_build
@@ -60,6 +60,8 @@ class Sweep:
         manager = User.Role.SALES_MANAGER
         self.actors = {
             "anonymous": self._client(None),
+            "the organization's management": self._client(owner),
+            "staff": self._client(StaffUserFactory()),
             "another organization's management": self._client(other),
             "a member without any permission": self._client(
                 sub_user(owner, role=User.Role.SALES_REP, without=tuple(ALL_FLAGS))
@@ -208,7 +210,18 @@ class Sweep:
             self.check(route, "another organization's management", must_refuse=bool(refused_to_others))
             for actor, hidden, must_refuse in self.insiders(route):
                 self.check(route, actor, must_refuse=must_refuse, hidden=hidden)
+            if route.method == "GET" and route.requirement != "public" and not route.pattern.startswith("admin/"):
+                self.check_allowed(route)
         return self.failures
+
+    def check_allowed(self, route):
+        """Whoever the route is for reaches the record its path names: the refusals above are
+        not those of a path that answers no one."""
+        actor = "staff" if route.requirement == "staff" else "the organization's management"
+        path = url_for(route.pattern, self.value_of(route.obj))
+        status = self.request(actor, route, path).status_code
+        if status in (403, 404) or status >= 500:
+            self.failures.append(f"GET {path} as {actor}: {status}, expected it to be allowed")
 
 
 def test_no_page_serves_what_its_visitor_may_not_see():

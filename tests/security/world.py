@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.devices import Device
@@ -19,9 +20,9 @@ from crm.tests.campaign_support import campaign_make
 from crm.tests.factories import ActivityFactory, ContactFactory, OpportunityFactory, WebhookEndpointFactory
 from leads.models import ImportJob
 from leads.tests.factories import AssignmentRuleFactory, CaptureFormFactory, LeadFactory, SubmissionFactory
-from marketplace.models import SearchGoal
 from marketplace.services.cart import cart_add
 from marketplace.services.checkout import checkout_create_intent
+from marketplace.services.search import search_goal_create
 from marketplace.tests.factories import (
     DisputeFactory,
     ListingFactory,
@@ -33,6 +34,7 @@ from marketplace.tests.factories import (
 from notifications.models import Notification, NotificationType
 from notifications.services import notification_send
 
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n%%EOF\n"
 ALL_FLAGS = {
     "can_view_leads": True,
     "can_edit_leads": True,
@@ -97,7 +99,14 @@ def world_build(text) -> World:
     )
     webhook = WebhookEndpointFactory(created_by=owner, description=typed("webhook_description"))
     form = CaptureFormFactory(organization=organization, name=typed("form_name"))
-    submission = SubmissionFactory(form=form, lead=lead, data={"email": lead.email, "notes": typed("form_notes")})
+    submission = SubmissionFactory(
+        form=form,
+        lead=lead,
+        data={"email": lead.email, "notes": typed("form_notes")},
+        attachment=SimpleUploadedFile("brief.pdf", PDF, content_type="application/pdf"),
+        attachment_name="brief.pdf",
+        attachment_content_type="application/pdf",
+    )
     rule = AssignmentRuleFactory(organization=organization, name=typed("rule_name"), members=[owner])
     jobs = {
         kind: ImportJob.objects.create(
@@ -128,7 +137,7 @@ def world_build(text) -> World:
     cart_item = cart_add(actor=owner, listing_id=ListingFactory(vendor=seller).pk)
     seller_listing = ListingFactory(vendor=seller)
     saved_search = SavedSearchFactory(user=owner, name=typed("saved_search_name"))
-    goal = SearchGoal.objects.create(user=owner, organization=organization, goal=typed("search_goal"), strategy={})
+    goal = search_goal_create(actor=owner, goal=typed("search_goal"))
     subscription = ReportSubscriptionFactory(user=owner)
     export = ReportExportFactory(user=owner, date_from=timezone.localdate() - timedelta(days=7))
     notification_send(user=owner, type=NotificationType.ASSIGNMENT, title=typed("notification_title"), message="")
