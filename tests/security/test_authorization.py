@@ -24,14 +24,24 @@ pytestmark = pytest.mark.django_db
 # anyone by design: the vendor's name and listings in the public catalog, a member's name to
 # their team, a capture form's name on the form itself.
 PUBLIC_TEXTS = {"organization_name", "user_full_name", "listing_title", "listing_description", "form_name"}
-LEADS_TEXTS = ("lead_", "contact_", "opportunity_", "activity_", "campaign_", "form_notes", "rule_", "leads_file")
+LEADS_TEXTS = (
+    "lead_",
+    "contact_",
+    "opportunity_",
+    "lost_",
+    "activity_",
+    "campaign_",
+    "form_notes",
+    "rule_",
+    "leads_file",
+)
 BUYING_TEXTS = ("dispute_details", "saved_search", "search_goal")
 SELLING_TEXTS = ("pending_title", "sale_dispute", "listings_file")
 PERSONAL_TEXTS = ("notification_title", "api_token_name", "saved_search", "search_goal")
 HIDDEN_WITHOUT = {"can_view_leads": LEADS_TEXTS, "can_buy": BUYING_TEXTS, "can_sell": SELLING_TEXTS}
 # Records a sales rep without can_view_all_org_leads reaches only when they are theirs.
 OWNED = {"lead", "contact", "opportunity", "closed_opportunity", "activity", "submission", "lead_import"}
-OWNED_TEXTS = ("lead_", "contact_", "opportunity_", "activity_", "form_notes", "leads_file")
+OWNED_TEXTS = ("lead_", "contact_", "opportunity_", "lost_", "activity_", "form_notes", "leads_file")
 LEADS_FLAGS = {"can_view_leads", "can_edit_leads", "can_add_leads", "can_export"}
 # Records of one user that even their organization's management never reaches.
 PERSONAL = {"session", "token", "notification", "export", "subscription", "saved_search", "goal", "cart_item"}

@@ -40,7 +40,8 @@ STAFF_PAGES = ("/admin/", "/marketplace/review/", "/dashboard/overview/")
 # the admin.
 EXPECTED = {
     "/leads/": {"lead_first_name", "lead_last_name", "lead_company", "user_full_name"},
-    "/leads/{lead.pk}/": {"lead_first_name", "lead_job_title", "lead_location"},
+    "/leads/{lead.pk}/": {"lead_first_name", "lead_job_title", "lead_location", "lead_activity_subject"},
+    "/crm/opportunities/{closed_opportunity.pk}/": {"lost_title", "lost_reason"},
     "/leads/forms/{form.pk}/": {"form_name", "form_notes", "lead_first_name"},
     "/leads/assignment/": {"rule_name", "user_full_name"},
     "/dashboard/": {"user_full_name"},

@@ -15,7 +15,8 @@ from accounts.services.sessions import session_start
 from accounts.services.tokens import api_token_create
 from accounts.tests.factories import OrganizationFactory, SubUserFactory, UserFactory
 from analytics.tests.factories import ReportExportFactory, ReportSubscriptionFactory
-from crm.models import Opportunity
+from crm.models import Activity, Opportunity
+from crm.services.opportunities import opportunity_move
 from crm.tests.campaign_support import campaign_make
 from crm.tests.factories import ActivityFactory, ContactFactory, OpportunityFactory, WebhookEndpointFactory
 from leads.models import ImportJob
@@ -175,6 +176,14 @@ def world_build(text) -> World:
         "token": ApiToken.objects.get(pk=token.token.pk),
         "session": session,
         "member": member,
-        "closed_opportunity": OpportunityFactory(**by_owner, stage=Opportunity.Stage.CLOSED_LOST),
+        "closed_opportunity": opportunity_move(
+            actor=owner,
+            opportunity_id=OpportunityFactory(**by_owner, title=typed("lost_title")).pk,
+            stage=Opportunity.Stage.CLOSED_LOST,
+            lost_reason=typed("lost_reason"),
+        ),
+        "lead_activity": ActivityFactory(
+            **by_owner, lead=lead, opportunity=None, subject=typed("lead_activity_subject"), kind=Activity.Kind.NOTE
+        ),
     }
     return World(owner=owner, objects=objects, texts=texts)
