@@ -92,6 +92,8 @@ PAGES = {
     "settings/team/<id:pk>/delete/": ("management", "member"),
     # Every member reads the organization's settings; management changes them.
     "settings/organization/": {"GET": ("member", None), "POST": ("management", None)},
+    # A person's data exported or erased: the organization's own data only.
+    "settings/privacy/": ("management", None),
     # Dashboards and reports.
     "dashboard/": ("member", None),
     "dashboard/buyer/": ("can_buy", None),
@@ -283,6 +285,8 @@ API = {
     "/api/profile/sub-users/{id}/budget/": ("management", "member"),
     "/api/profile/sub-users/{id}/permissions/": ("management", "member"),
     "/api/profile/sub-users/{id}/resend-invitation/": ("management", "member"),
+    "/api/privacy/export/": ("management", None),
+    "/api/privacy/erase/": ("management", None),
     # Leads.
     "/api/leads/": {"GET": ("can_view_leads", None), "POST": ("can_add_leads", None)},
     "/api/leads/{id}/": {
@@ -430,8 +434,12 @@ def _sheet(columns: str, row: str):
 
 # Requests that pass input validation, so that what refuses them is the permission check
 # (`pk(name)`: the id of a record of the world). API uploads go as multipart.
+VICTIM = {"email": "victim.lead@victim-secret.example.com"}
 BODIES = {
     "POST settings/organization/": lambda pk: {"name": "Renamed", "time_zone": "UTC"},
+    "POST settings/privacy/": lambda pk: {**VICTIM, "action": "erase", "confirm": "on"},
+    "POST /api/privacy/export/": lambda pk: VICTIM,
+    "POST /api/privacy/erase/": lambda pk: VICTIM,
     "POST leads/bulk/": lambda pk: {"ids": [pk("lead")], "action": "delete"},
     "POST leads/<id:pk>/status/": lambda pk: {"status": "contacted"},
     "POST leads/assignment/<id:pk>/": lambda pk: {"name": "Renamed", "mode": "round_robin"},
@@ -542,14 +550,18 @@ def page_routes(schema: dict) -> list[Route]:
     for pattern in page_patterns(schema):
         if pattern in PAGES:
             routes += [Route(pattern, method, *_entry(PAGES, pattern, method)) for method in PAGE_METHODS]
-        else:
+        elif pattern.startswith(ADMIN_PREFIX):
             # The admin site refuses every method alike before it reads a form.
             routes.append(Route(pattern, "GET", "staff", None))
-    return routes
+    return routes  # an unclassified route is named by `unclassified`
 
 
 def api_routes(schema: dict) -> list[Route]:
-    return [Route(path, method, *_entry(API, path, method)) for method, path in schema_operations(schema)]
+    return [
+        Route(path, method, *_entry(API, path, method))
+        for method, path in schema_operations(schema)
+        if _entry(API, path, method) is not None
+    ]
 
 
 def url_for(pattern: str, value_of) -> str:
