@@ -132,7 +132,8 @@ class Sweep:
         if route.obj in PERSONAL:
             insiders.append(("a sales manager of the organization", PERSONAL_TEXTS, True))
         if route.obj in OWNED or (route.obj is None and requirement in LEADS_FLAGS):
-            insiders.append(("a sales rep who sees only their own records", OWNED_TEXTS, route.obj is not None))
+            refused = route.obj is not None or self.body_names_record(route)
+            insiders.append(("a sales rep who sees only their own records", OWNED_TEXTS, refused))
         return insiders
 
     def fingerprint(self) -> list:
@@ -244,7 +245,8 @@ class Sweep:
                 not_found_ok=names_record,  # a 400 saying the id named is not found
             )
             for actor, hidden, must_refuse in self.insiders(route):
-                self.check(route, actor, must_refuse=must_refuse, hidden=hidden)
+                not_found_ok = actor == "a sales rep who sees only their own records" and names_record
+                self.check(route, actor, must_refuse=must_refuse, hidden=hidden, not_found_ok=not_found_ok)
             if route.method == "GET" and route.requirement != "public" and not route.pattern.startswith("admin/"):
                 self.check_allowed(route)
         return self.failures
