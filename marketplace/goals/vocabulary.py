@@ -1,11 +1,14 @@
 """What goal search can recognise: the catalog's own industries and places (cached, learnt
 as listings are approved), US states, and the tables of synonyms, size words and stop words."""
 
+import logging
 from dataclasses import dataclass
 
 from django.core.cache import cache
 
 from marketplace.models import CATALOG, Listing
+
+logger = logging.getLogger(__name__)
 
 # --- Tables ---------------------------------------------------------------------------------
 
@@ -117,10 +120,17 @@ class Vocabulary:
 
 
 def vocabulary() -> Vocabulary:
-    cached = cache.get(VOCABULARY_CACHE_KEY)
-    if cached is None:
+    """Read from the catalog when the cache has none, or is down (a search goal is still
+    understood during a Redis outage, at the price of two queries)."""
+    try:
+        cached = cache.get(VOCABULARY_CACHE_KEY)
+    except Exception as exc:
+        logger.warning("Search vocabulary not cached, cache unavailable: %s", exc)
         cached = _vocabulary_read()
-        cache.set(VOCABULARY_CACHE_KEY, cached, VOCABULARY_TTL)
+    else:
+        if cached is None:
+            cached = _vocabulary_read()
+            _store(cached)
     return Vocabulary(industries=tuple(cached["industries"]), locations=tuple(cached["locations"]))
 
 
@@ -137,7 +147,11 @@ def _vocabulary_read() -> dict:
 def vocabulary_learn(*, industry: str, location: str) -> None:
     """A newly approved listing's industry and location join the cached vocabulary at once
     (the cache expiring later drops values no listing carries any more)."""
-    cached = cache.get(VOCABULARY_CACHE_KEY)
+    try:
+        cached = cache.get(VOCABULARY_CACHE_KEY)
+    except Exception as exc:
+        logger.warning("Search vocabulary not told of a new listing, cache unavailable: %s", exc)
+        return
     if cached is None:
         return  # the next read loads everything, this listing included
     changed = False
@@ -146,4 +160,11 @@ def vocabulary_learn(*, industry: str, location: str) -> None:
             cached[name] = sorted([*cached[name], value])
             changed = True
     if changed:
+        _store(cached)
+
+
+def _store(cached: dict) -> None:
+    try:
         cache.set(VOCABULARY_CACHE_KEY, cached, VOCABULARY_TTL)
+    except Exception as exc:
+        logger.warning("Search vocabulary not cached, cache unavailable: %s", exc)

@@ -1,7 +1,10 @@
 """The goal parser: plain-words goals and the strategies read from them, against a fixed
 catalog vocabulary, plus the vocabulary read from (and kept current with) the catalog."""
 
+from unittest import mock
+
 import pytest
+from django.core.cache import cache
 
 from marketplace.goals.parser import goal_parse, strategy_empty
 from marketplace.goals.vocabulary import Vocabulary, vocabulary, vocabulary_learn
@@ -199,3 +202,13 @@ def test_the_vocabulary_is_the_catalogs_own_and_learns_approved_listings():
     vocabulary_learn(industry="Mining", location="Elko, NV")
     assert "Mining" in vocabulary().industries and "Elko, NV" in vocabulary().locations
     assert goal_parse("mining companies in Elko")["industries"] == ["Mining"]
+
+
+@pytest.mark.django_db
+def test_the_vocabulary_is_read_from_the_catalog_while_the_cache_is_down():
+    ListingFactory(industry="Software", location="Austin, TX")
+    down = ConnectionError("cache unavailable")
+
+    with mock.patch.object(cache, "get", side_effect=down), mock.patch.object(cache, "set", side_effect=down):
+        assert vocabulary() == Vocabulary(industries=("Software",), locations=("Austin, TX",))
+        vocabulary_learn(industry="Mining", location="Elko, NV")  # an approval goes through
