@@ -264,6 +264,9 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="LeadNexus <no-reply@lead
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=5)
+# An email still queued this long after its attempt was due, or still sending this long after
+# the attempt began, lost its task: a beat job sends it again. Longer than any attempt can take.
+EMAIL_STALE_AFTER = timedelta(seconds=env.int("EMAIL_STALE_AFTER_SECONDS", default=900))
 
 # --- Celery -------------------------------------------------------------------
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -287,6 +290,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-resend": {"task": "leadnexus.core.tasks.outbox_resend", "schedule": 60.0},
     "backup-nightly": {"task": "leadnexus.core.tasks.backup_nightly", "schedule": crontab(hour=3, minute=0)},
     "events-purge": {"task": "leadnexus.core.tasks.events_purge", "schedule": crontab(hour=4, minute=0)},
+    "emails-resume-stale": {"task": "notifications.tasks.emails_resume_stale", "schedule": 300.0},
     "email-bodies-purge": {"task": "notifications.tasks.email_bodies_purge", "schedule": crontab(hour=4, minute=15)},
     "crm-deleted-purge": {"task": "crm.tasks.deleted_purge", "schedule": crontab(hour=4, minute=30)},
     "idempotency-purge": {"task": "leadnexus.core.tasks.idempotency_purge", "schedule": 3600.0},

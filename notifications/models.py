@@ -21,6 +21,10 @@ class EmailMessage(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Queued: when its next attempt is due; sending: when the attempt began. Long past either,
+    # its task was lost (a broker that forgot it, a worker killed mid-attempt) and the
+    # resume job sends it again.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 

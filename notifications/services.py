@@ -1,9 +1,10 @@
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
@@ -25,6 +26,8 @@ from notifications.selectors import (
 )
 
 logger = logging.getLogger(__name__)
+
+SEND_TASK = "notifications.tasks.email_send"
 
 
 def _render_plain(template_name: str, context: dict) -> str:
@@ -66,16 +69,22 @@ def email_queue_rendered(
         text=text,
         html=html,
         headers=headers or {},
+        next_attempt_at=timezone.now(),
     )
-    outbox.enqueue("notifications.tasks.email_send", email_id=email.pk)
+    outbox.enqueue(SEND_TASK, email_id=email.pk)
     return email
+
+
+def email_retry_delay(attempts: int) -> int:
+    """Seconds before the next attempt after `attempts` failed ones: 30, 60, 120… up to an hour."""
+    return min(30 * 2 ** max(attempts - 1, 0), 3600)
 
 
 def email_send(*, email_id: int) -> EmailMessage | None:
     """Make one delivery attempt. The row is claimed first (queued → sending) so two workers
     handed the same id cannot both send it; a claimed or sent email is left alone."""
     claimed = EmailMessage.objects.filter(pk=email_id, status=EmailMessage.Status.QUEUED).update(
-        status=EmailMessage.Status.SENDING, attempts=F("attempts") + 1
+        status=EmailMessage.Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=timezone.now()
     )
     if not claimed:
         return None
@@ -91,7 +100,10 @@ def email_send(*, email_id: int) -> EmailMessage | None:
         will_retry = email.attempts < settings.EMAIL_MAX_ATTEMPTS
         email.status = EmailMessage.Status.QUEUED if will_retry else EmailMessage.Status.FAILED
         email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        email.save(update_fields=["status", "last_error"])
+        email.next_attempt_at = (
+            timezone.now() + timedelta(seconds=email_retry_delay(email.attempts)) if will_retry else None
+        )
+        email.save(update_fields=["status", "last_error", "next_attempt_at"])
         EmailAttempt.objects.create(email=email, succeeded=False, error=email.last_error)
         if not will_retry:
             publish(EMAIL_FAILED, subject=email, data={"email_id": email.pk, "error": email.last_error})
@@ -99,7 +111,8 @@ def email_send(*, email_id: int) -> EmailMessage | None:
     email.status = EmailMessage.Status.SENT
     email.sent_at = timezone.now()
     email.last_error = ""
-    email.save(update_fields=["status", "sent_at", "last_error"])
+    email.next_attempt_at = None
+    email.save(update_fields=["status", "sent_at", "last_error", "next_attempt_at"])
     EmailAttempt.objects.create(email=email, succeeded=True)
     return email
 
@@ -108,11 +121,34 @@ def email_requeue(*, email_id: int) -> bool:
     """Give a failed email another round of attempts (staff, from the admin)."""
     with transaction.atomic():
         requeued = EmailMessage.objects.filter(pk=email_id, status=EmailMessage.Status.FAILED).update(
-            status=EmailMessage.Status.QUEUED, attempts=0
+            status=EmailMessage.Status.QUEUED, attempts=0, next_attempt_at=timezone.now()
         )
         if requeued:
-            outbox.enqueue("notifications.tasks.email_send", email_id=email_id)
+            outbox.enqueue(SEND_TASK, email_id=email_id)
     return bool(requeued)
+
+
+def emails_resume_stale(*, now=None, limit: int = 500) -> int:
+    """Beat: send again the emails whose task was lost, those still queued EMAIL_STALE_AFTER
+    past their due attempt (a broker that restarted empty) or still sending that long after
+    their attempt began (a worker killed mid-attempt). Each goes back to queued first, so
+    the send task's claim keeps a late original task and this one from both sending it.
+    A worker killed after the mail server took the message but before it was marked sent is
+    the one case that sends it twice. How many were sent again."""
+    now = now or timezone.now()
+    cutoff = now - settings.EMAIL_STALE_AFTER
+    stale = Q(status__in=[EmailMessage.Status.QUEUED, EmailMessage.Status.SENDING]) & (
+        Q(next_attempt_at__lt=cutoff) | Q(next_attempt_at__isnull=True, created_at__lt=cutoff)
+    )
+    resumed = 0
+    for email_id in EmailMessage.objects.filter(stale).order_by("id").values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            if EmailMessage.objects.filter(stale, pk=email_id).update(
+                status=EmailMessage.Status.QUEUED, next_attempt_at=now
+            ):
+                outbox.enqueue(SEND_TASK, email_id=email_id)
+                resumed += 1
+    return resumed
 
 
 def notification_send(*, user, type: str, title: str, message: str = "", link: str = "") -> Notification | None:

@@ -1,13 +1,16 @@
 import smtplib
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import transaction
+from django.utils import timezone
 
+from notifications.exceptions import EmailDeliveryError
 from notifications.models import EmailMessage
-from notifications.services import email_queue, email_requeue, email_send
+from notifications.services import email_queue, email_requeue, email_retry_delay, email_send, emails_resume_stale
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +81,39 @@ def test_gives_up_after_the_last_attempt_and_staff_can_requeue(user, settings):
     email.refresh_from_db()
     assert email.status == EmailMessage.Status.SENT
     assert email_requeue(email_id=email.pk) is False
+
+
+def _queue_unsent(user):
+    """An email whose task the broker never delivered."""
+    with mock.patch("leadnexus.core.outbox.outbox_dispatch"):
+        return _queue(user)
+
+
+def test_a_failed_attempt_records_when_the_next_one_is_due(user):
+    email = _queue_unsent(user)
+
+    refused = mock.patch.object(EmailBackend, "send_messages", side_effect=OSError("refused"))
+    with refused, pytest.raises(EmailDeliveryError):
+        email_send(email_id=email.pk)
+
+    email.refresh_from_db()
+    assert email.status == EmailMessage.Status.QUEUED and email.attempts == 1
+    assert abs((email.next_attempt_at - timezone.now()).total_seconds() - 30) < 5
+    assert [email_retry_delay(n) for n in (1, 2, 3, 8, 9)] == [30, 60, 120, 3600, 3600]
+
+
+def test_an_email_whose_task_was_lost_is_sent_again_once(user, settings):
+    lost, killed, recent = _queue_unsent(user), _queue_unsent(user), _queue_unsent(user)
+    long_ago = timezone.now() - settings.EMAIL_STALE_AFTER - timedelta(seconds=1)
+    EmailMessage.objects.filter(pk=lost.pk).update(next_attempt_at=long_ago)
+    # a worker killed in the middle of its attempt
+    EmailMessage.objects.filter(pk=killed.pk).update(
+        status=EmailMessage.Status.SENDING, attempts=1, next_attempt_at=long_ago
+    )
+
+    assert emails_resume_stale() == 2
+
+    statuses = dict(EmailMessage.objects.values_list("pk", "status"))
+    assert statuses == {lost.pk: "sent", killed.pk: "sent", recent.pk: "queued"}
+    assert len(mail.outbox) == 2 and EmailMessage.objects.get(pk=killed.pk).attempts == 2
+    assert emails_resume_stale() == 0
