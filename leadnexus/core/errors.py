@@ -1,13 +1,19 @@
 """The error envelope, `{"error": {"code", "message", "details", "request_id"}}`, for
 every error the project answers: DRF's exception handler, Django's error views
 (400, 403, 404, 500, CSRF failure) and domain errors escaping a page view.
-API requests get JSON; pages get an HTML page carrying the same code and request id."""
+API requests get JSON; pages get an HTML page carrying the same code and request id.
+A database that cannot be reached (connection refused or cut mid-request) answers 503
+`service_unavailable` with Retry-After, not a 500: the request may simply be tried again,
+and Django closes the broken connection at the end of the request so the next one
+reconnects."""
 
 import logging
+import sys
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from rest_framework import exceptions as drf
@@ -42,6 +48,13 @@ _STATUS_CODES = {
     429: "throttled",
     500: "server_error",
 }
+DATABASE_UNAVAILABLE = (
+    503,
+    "service_unavailable",
+    "The service is briefly unavailable. Try again in a moment.",
+    {},
+    {"Retry-After": "5"},
+)
 
 
 def error_body(*, code: str, message: str, details: dict | None = None) -> dict:
@@ -105,6 +118,8 @@ def _describe(exc) -> tuple[int, str, str, dict, dict]:
         # simplejwt hands over a dict whose "detail" is the readable part.
         message = exc.detail.get("detail", exc.default_detail) if isinstance(exc.detail, dict) else exc.detail
         return exc.status_code, code, str(message), {}, headers
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return DATABASE_UNAVAILABLE
     return 500, "server_error", "Something went wrong on our side. It has been logged.", {}, {}
 
 
@@ -153,6 +168,11 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    """Django's handler500, called while the exception is being handled: a database that
+    cannot be reached is a 503, anything else a 500."""
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        status, code, message, _, headers = DATABASE_UNAVAILABLE
+        return error_response(request, status=status, code=code, message=message, headers=headers)
     return error_response(
         request, status=500, code="server_error", message="Something went wrong on our side. It has been logged."
     )

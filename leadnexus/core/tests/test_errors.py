@@ -72,6 +72,21 @@ def test_unhandled_page_error_is_a_500_page_with_the_request_id():
     assert b"trace-123" in response.content and b"server_error" in response.content
 
 
+def test_an_unreachable_database_is_a_503_envelope_to_try_again(auth_client, caplog):
+    with caplog.at_level(logging.ERROR):
+        response = auth_client.get("/api/test/database-down/")
+    error = assert_error(response, 503, "service_unavailable")
+    assert response["Retry-After"] == "5" and "Connection refused" not in error["message"]
+    assert any(record.exc_info and record.request_id == error["request_id"] for record in caplog.records)
+
+
+def test_an_unreachable_database_is_a_503_page_with_the_request_id():
+    client = Client(raise_request_exception=False)
+    response = client.get("/test/database-down/", headers={"X-Request-ID": "trace-503"})
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert b"trace-503" in response.content and b"service_unavailable" in response.content
+
+
 def test_page_404_is_html_with_the_request_id(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404

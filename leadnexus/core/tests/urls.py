@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.urls import include, path
 from rest_framework import generics, serializers
 from rest_framework.response import Response
@@ -30,6 +31,15 @@ class ForbiddenView(APIView):
 
 def page_boom(request):
     raise RuntimeError("boom")
+
+
+def database_down(request):
+    raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+
+class DatabaseDownView(APIView):
+    def get(self, request):
+        database_down(request)
 
 
 class ChargeView(APIView):
@@ -80,7 +90,9 @@ urlpatterns = [
     path("api/test/charge/", ChargeView.as_view()),
     path("api/test/events/", EventKeysetView.as_view()),
     path("api/test/assign/", AssignView.as_view()),
+    path("api/test/database-down/", DatabaseDownView.as_view()),
     path("test/boom/", page_boom),
+    path("test/database-down/", database_down),
     path("", include(project_urls)),
 ]
 
