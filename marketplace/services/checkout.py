@@ -496,18 +496,28 @@ def reservations_expire(*, now: datetime | None = None) -> int:
 def payment_webhook_receive(*, body: bytes, signature: str) -> str:
     """Handle one webhook event from the payment provider: verify its signature (a forged,
     altered or stale event is a ValidationFailed), keep it once by its id (a repeat changes
-    nothing), and drive the same state machine as the confirmation. Returns what it did."""
+    nothing), and drive the same state machine as the confirmation. Returns what it did.
+    The event is kept in the transaction that handles it: when handling fails (the database
+    cut off, the worker killed), nothing is kept and the provider's next delivery of the
+    event handles it, instead of being taken for a repeat of one already handled."""
     event = payment_provider().verify_webhook(payload=body, signature_header=signature)
-    try:
-        with transaction.atomic():
-            stored = ProviderEvent.objects.create(
-                provider=settings.PAYMENTS_PROVIDER,
-                provider_event_id=event["id"][:100],
-                type=event["type"][:60],
-                payload=event,
-            )
-    except IntegrityError:
-        return "duplicate"
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                stored = ProviderEvent.objects.create(
+                    provider=settings.PAYMENTS_PROVIDER,
+                    provider_event_id=event["id"][:100],
+                    type=event["type"][:60],
+                    payload=event,
+                )
+        except IntegrityError:
+            return "duplicate"
+        outcome = _event_handle(event)
+        ProviderEvent.objects.filter(pk=stored.pk).update(outcome=outcome[:200])
+    return outcome
+
+
+def _event_handle(event: dict) -> str:
     intent = (event.get("data") or {}).get("object") or {}
     intent_id = str(intent.get("id") or "")
     known = Payment.objects.filter(intent_id=intent_id).exists()
@@ -534,5 +544,4 @@ def payment_webhook_receive(*, body: bytes, signature: str) -> str:
         outcome = f"refunded {intent.get('amount_refunded')} (minor units) in all"
     else:
         outcome = "ignored"
-    ProviderEvent.objects.filter(pk=stored.pk).update(outcome=outcome[:200])
     return outcome
