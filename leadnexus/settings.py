@@ -123,8 +123,18 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="")
+# Seconds a Redis command (cache, rate limit, task publish) may wait for an answer. A Redis
+# that stops answering without closing its connections (frozen, failing over, behind a
+# network dropping packets) then costs a request this long per command instead of hanging it.
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT_SECONDS", default=2.0)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "leadnexus.core.cache.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "leadnexus.core.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -282,7 +292,15 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # Redis re-delivers an unacknowledged task after the visibility timeout, so it must
 # outlast the longest task (the hard time limit) or a running task would start twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
+# A publish waits at most REDIS_TIMEOUT per command and reconnects once, at once (else the
+# broker counts as down and the outbox keeps the task), instead of retrying while it is down.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT * 2,
+    "socket_timeout": REDIS_TIMEOUT,
+    "socket_connect_timeout": REDIS_TIMEOUT,
+    "max_retries": 1,
+    "interval_start": 0,
+}
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
 )

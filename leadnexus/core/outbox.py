@@ -43,7 +43,9 @@ def outbox_dispatch(*, message_id: int) -> bool:
             raise result.result
         return True
     try:
-        task.apply_async(kwargs=message.kwargs)
+        # One attempt: the resend job is the retry, so a broker outage does not hold up the
+        # request that committed (publish retries would, for each task it enqueues).
+        task.apply_async(kwargs=message.kwargs, retry=False)
     except Exception as exc:  # broker unreachable: keep the row for the resend job
         _record_failure(message, str(exc))
         return False

@@ -115,7 +115,7 @@ def test_broker_outage_keeps_the_message_and_the_resend_job_sends_it(user, monke
         with override_settings(OUTBOX_RESEND_AFTER=timedelta(0)):
             assert outbox.outbox_resend() == 1
             assert outbox.outbox_resend() == 0  # sent rows are never sent again
-    assert calls == [{"kwargs": message.kwargs}]
+    assert calls == [{"kwargs": message.kwargs, "retry": False}]
     assert OutboxMessage.objects.get().sent_at is not None
 
 
