@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
+from kombu import pools
 
 from leadnexus.celery import app as celery_app
 from leadnexus.core.testing import celery_eager
@@ -41,34 +42,37 @@ def private_postgres():
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _broker_use(url: str) -> None:
+def _broker_use(url: str, transport_options: dict) -> None:
     """Point the Celery app at `url`, dropping the connections it pooled for the previous one."""
     celery_app.conf.broker_url = url
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
+    celery_app.conf.broker_transport_options = transport_options
+    pools.reset()  # closes and forgets every pooled connection and producer
+    celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture
 def on_private_redis(private_redis, settings):
-    """The cache, the rate limits and the Celery broker on the private Redis, tasks sent
-    through the broker instead of run eagerly (as in production)."""
+    """The cache, the rate limits and the Celery broker on the private Redis with the
+    production options (REDIS_TIMEOUT included: a test may lower it first), tasks sent
+    through the broker instead of run eagerly."""
+    timeouts = {"socket_connect_timeout": settings.REDIS_TIMEOUT, "socket_timeout": settings.REDIS_TIMEOUT}
     settings.REDIS_URL = private_redis.url()
     settings.CACHES = {
         "default": {
             "BACKEND": "leadnexus.core.cache.RedisCache",
             "LOCATION": private_redis.url(),
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            "OPTIONS": timeouts,
         }
     }
-    previous = celery_app.conf.broker_url
-    _broker_use(private_redis.url())
+    previous = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
+    _broker_use(private_redis.url(), {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, **timeouts})
     try:
         with celery_eager(False):
             yield private_redis
     finally:
-        _broker_use(previous)
+        _broker_use(*previous)
 
 
 def database_url() -> str:

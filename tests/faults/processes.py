@@ -91,6 +91,14 @@ class PrivateRedis:
             self.process.wait(timeout=10)
             self.process = None
 
+    def freeze(self) -> None:
+        """SIGSTOP: connections are accepted by the kernel and never answered, as with a
+        Redis that hangs or a network that drops packets."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
 
 class PrivatePostgres:
     """A PostgreSQL cluster of its own on a free port, trust authentication on 127.0.0.1.

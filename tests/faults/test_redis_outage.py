@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import PASSWORD, UserFactory, bearer_client
 from leadnexus.celery import app as celery_app
 from leadnexus.core import outbox
 from leadnexus.core.models import OutboxMessage
@@ -24,13 +24,6 @@ from marketplace.tests.factories import ListingFactory
 from notifications.models import EmailMessage
 from notifications.services import emails_resume_stale
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the worker thread needs the test's data in PostgreSQL"
-    ),
-]
-
 
 def _login_api(email: str) -> dict:
     response = APIClient().post("/api/auth/login", {"email": email, "password": PASSWORD}, format="json")
@@ -38,6 +31,8 @@ def _login_api(email: str) -> dict:
     return response.json()
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the worker thread needs the test's data in PostgreSQL")
 def test_everything_keeps_serving_without_redis_and_what_waited_is_sent_once_it_is_back(on_private_redis, settings):
     user = UserFactory()
     ListingFactory()
@@ -97,3 +92,51 @@ def test_everything_keeps_serving_without_redis_and_what_waited_is_sent_once_it_
     assert delivered == sorted(emails.values_list("to", "subject"))  # each once
     assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
     assert outbox.outbox_resend() == 0 and emails_resume_stale() == 0
+
+
+@pytest.fixture
+def quick_redis_timeout(settings):
+    """REDIS_TIMEOUT_SECONDS lowered, before the private Redis is configured with it."""
+    settings.REDIS_TIMEOUT = 0.5
+
+
+def _timed(call) -> tuple[object, float]:
+    """(`call()`'s response, seconds taken); a hang is stopped by the suite's test timeout."""
+    started = time.monotonic()
+    return call(), time.monotonic() - started
+
+
+@pytest.mark.django_db
+def test_a_redis_that_stops_answering_costs_requests_its_timeout_and_never_hangs_them(
+    quick_redis_timeout, on_private_redis
+):
+    user = UserFactory()
+    ListingFactory()
+    api = bearer_client(user)
+    assert api.get("/api/marketplace/listings/").status_code == 200
+
+    on_private_redis.freeze()  # connections stay open, nothing answers
+    try:
+        calls = {
+            "catalog": lambda: api.get("/api/marketplace/listings/"),
+            "lead": lambda: api.post(
+                "/api/leads/", {"first_name": "Ada", "email": "ada@frozen.example"}, format="json"
+            ),
+            "login": lambda: APIClient().post(
+                "/api/auth/login", {"email": user.email, "password": PASSWORD}, format="json"
+            ),
+            "readyz": lambda: Client().get("/readyz"),
+        }
+        answers = {name: _timed(call) for name, call in calls.items()}
+    finally:
+        on_private_redis.thaw()
+
+    assert {name: getattr(response, "status_code", None) for name, (response, _) in answers.items()} == {
+        "catalog": 200,
+        "lead": 201,
+        "login": 200,
+        "readyz": 503,
+    }
+    # a few Redis commands, each given REDIS_TIMEOUT (0.5 s here), per request
+    assert max(seconds for _, seconds in answers.values()) < 5, answers
+    assert answers["readyz"][0].json()["failed"] == ["cache", "broker"]
