@@ -15,6 +15,14 @@ from leadnexus.core.testing import celery_eager
 from tests.faults.processes import PG_BIN, PrivatePostgres, PrivateRedis, SmtpServer, celery_worker, settings_env
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test here is marked `faults`: `-m faults` runs them alone, `-m "not faults"` skips them."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.faults)
+
+
 @pytest.fixture
 def private_redis(tmp_path):
     """A redis-server of the test's own, started; the test may `kill()` and `start()` it."""
