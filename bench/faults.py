@@ -14,7 +14,6 @@ binaries (PG_BIN, default /usr/lib/postgresql/15/bin); ports 16300-16399.
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -25,7 +24,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.faults.processes import HttpClient, PrivatePostgres, PrivateRedis, settings_env, web_server  # noqa: E402
+from tests.faults.processes import (  # noqa: E402
+    HttpClient,
+    PrivatePostgres,
+    PrivateRedis,
+    database_prepare,
+    web_env,
+    web_server,
+)
 
 CUT_SECONDS = float(os.environ.get("CUT_SECONDS", 30))
 CUT_INTERVAL = float(os.environ.get("CUT_INTERVAL", 0.5))
@@ -156,20 +162,8 @@ def main() -> None:
     postgres.start()
     try:
         redis.start()
-        env = settings_env(
-            DJANGO_SETTINGS_MODULE="tests.faults.web_settings",
-            DATABASE_URL=f"{postgres.create_database('lnx_bench')}?application_name={APP_NAME}",
-            REDIS_URL=redis.url(),
-            DEBUG="false",
-            SECRET_KEY="bench-faults-only-" + "x" * 40,
-            ALLOWED_HOSTS="127.0.0.1",
-            SECURE_SSL_REDIRECT="false",
-            SECURE_COOKIES="false",
-            RATE_LIMIT_SCALE="1000",
-            EMAIL_URL="consolemail://",
-        )
-        for command in (["manage.py", "migrate", "--noinput", "-v0"], ["-c", SEED]):
-            subprocess.run([sys.executable, *command], env=env, cwd=ROOT, check=True)  # noqa: S603 - our own commands
+        env = web_env(f"{postgres.create_database('lnx_bench')}?application_name={APP_NAME}", redis_url=redis.url())
+        database_prepare(env, SEED)
         server, port = web_server(env, directory)
         print("## Connections cut under load\n")
         print(cut_under_load(port, postgres))

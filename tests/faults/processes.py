@@ -145,6 +145,30 @@ def settings_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def web_env(database_url: str, *, redis_url: str = "", **overrides: str) -> dict[str, str]:
+    """A web process's environment: production settings (DEBUG off) on 127.0.0.1 over plain
+    HTTP, static files from the source folders, rate limits scaled out of the way of a load."""
+    return settings_env(
+        DJANGO_SETTINGS_MODULE="tests.faults.web_settings",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        DEBUG="false",
+        SECRET_KEY="fault-injection-only-" + "x" * 40,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="false",
+        SECURE_COOKIES="false",
+        RATE_LIMIT_SCALE="1000",
+        EMAIL_URL="consolemail://",
+        **overrides,
+    )
+
+
+def database_prepare(env: dict[str, str], seed: str) -> None:
+    """Migrate the database of `env`, then run the Python `seed` (it calls django.setup())."""
+    for command in (["manage.py", "migrate", "--noinput", "-v0"], ["-c", seed]):
+        subprocess.run([sys.executable, *command], env=env, cwd=ROOT, check=True, timeout=300)
+
+
 class Subprocess:
     """A project process in a session of its own, its output in a log file; `kill()` is
     SIGKILL to the whole group (a machine or container dying), `stop()` a clean shutdown."""

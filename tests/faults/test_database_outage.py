@@ -4,8 +4,6 @@ succeeds or fails cleanly, a 503 `service_unavailable` carrying the request id (
 envelope for the API, the error page for pages), never a 500; the same web processes
 serve normally again as soon as the database answers: nothing is restarted."""
 
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -13,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.faults.processes import HttpClient, Subprocess, settings_env, wait_for, web_server
+from tests.faults.processes import HttpClient, Subprocess, database_prepare, wait_for, web_env, web_server
 
 APP_NAME = "lnx-faults-web"
 PASSWORD = "correct-horse-battery"
@@ -33,20 +31,8 @@ def web(private_postgres, tmp_path_factory):
     APP_NAME; a user with leads to read."""
     directory = tmp_path_factory.mktemp("web")
     database = private_postgres.create_database("lnx_web")
-    env = settings_env(
-        DJANGO_SETTINGS_MODULE="tests.faults.web_settings",
-        DATABASE_URL=f"{database}?application_name={APP_NAME}",
-        REDIS_URL="",
-        DEBUG="false",
-        SECRET_KEY="fault-tests-only-" + "x" * 40,
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="false",
-        SECURE_COOKIES="false",
-        RATE_LIMIT_SCALE="1000",
-        EMAIL_URL="consolemail://",
-    )
-    for command in (["manage.py", "migrate", "--noinput", "-v0"], ["-c", SEED]):
-        subprocess.run([sys.executable, *command], env=env, cwd=Path(__file__).parents[2], check=True, timeout=300)
+    env = web_env(f"{database}?application_name={APP_NAME}")
+    database_prepare(env, SEED)
     server, port = web_server(env, directory)
     yield server, port
     server.stop()
