@@ -4,6 +4,7 @@ export, so "what the user sees" is the same set of leads everywhere."""
 import django_filters
 from django.db.models import Q
 
+from leadnexus.core.filters import TextFilter
 from leadnexus.core.ids import IdFilter
 from leads.models import Lead
 from leads.selectors import leads_awaiting_first_contact
@@ -34,14 +35,14 @@ class LeadFilter(django_filters.FilterSet):
     unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull", label="Unassigned only")
     score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte", min_value=0, max_value=100)
     score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte", min_value=0, max_value=100)
-    industry = django_filters.CharFilter(lookup_expr="icontains")
-    location = django_filters.CharFilter(lookup_expr="icontains")
+    industry = TextFilter(lookup_expr="icontains")
+    location = TextFilter(lookup_expr="icontains")
     created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
     awaiting_first_contact = django_filters.BooleanFilter(
         method="filter_awaiting_first_contact", label="New and not contacted within the response target"
     )
-    search = django_filters.CharFilter(method="filter_search", label="Search name, email, company, phone")
+    search = TextFilter(method="filter_search", label="Search name, email, company, phone")
     ordering = django_filters.OrderingFilter(fields=ORDERING)
 
     class Meta:

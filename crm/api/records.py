@@ -35,6 +35,7 @@ from crm.services import contacts as contact_services
 from crm.services import opportunities as opportunity_services
 from crm.services.conversion import lead_convert
 from leadnexus.core.api import RecordViewSet, validated
+from leadnexus.core.filters import TextFilter
 from leadnexus.core.ids import IdField, IdFilter, id_of
 from leads.api.records import LeadOutputSerializer, MemberField
 
@@ -231,7 +232,7 @@ class OpportunityFilter(django_filters.FilterSet):
     lead = IdFilter(field_name="lead_id")
     close_after = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="gte")
     close_before = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
-    search = django_filters.CharFilter(field_name="title", lookup_expr="icontains")
+    search = TextFilter(field_name="title", lookup_expr="icontains")
     ordering = django_filters.OrderingFilter(fields=("created_at", "expected_close_date", "amount", "updated_at"))
 
     class Meta:
