@@ -233,6 +233,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "leadnexus.core.schema.add_error_responses",
+        "leadnexus.core.schema.add_resource_links",
     ],
 }
 
