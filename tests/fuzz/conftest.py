@@ -7,6 +7,7 @@ from django.db import close_old_connections, transaction
 from django.test import override_settings
 
 from accounts.tests.factories import bearer_token
+from leadnexus.core.testing import run_on_commit_like_production
 from tests.fuzz.dataset import seed
 
 
@@ -28,14 +29,20 @@ def seeded(django_db_setup, django_db_blocker):
     """The users of `dataset.seed()` by role, written once for the module in a transaction
     that every test's own transaction nests in (as Django's `setUpTestData` does), and
     rolled back after the module."""
-    fast_passwords = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    with django_db_blocker.unblock(), fast_passwords:
+    runtime = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+    )
+    with django_db_blocker.unblock(), runtime, pytest.MonkeyPatch.context() as monkeypatch:
+        run_on_commit_like_production(monkeypatch)
         block = transaction.atomic()
         # Code under test sees this block as the test's own: on-commit callbacks run as in autocommit.
         block._from_testcase = True
         block.__enter__()
         try:
-            yield seed()
+            users = seed()
+            monkeypatch.undo()
+            yield users
         finally:
             transaction.set_rollback(True)
             block.__exit__(None, None, None)
