@@ -3,14 +3,15 @@
 import django_filters
 
 from crm.models import Contact
+from leadnexus.core.filters import TextFilter
 from leadnexus.core.ids import IdFilter
 from leads.filters import person_search
 
 
 class ContactFilter(django_filters.FilterSet):
     assigned_to = IdFilter(field_name="assigned_to_id")
-    company = django_filters.CharFilter(lookup_expr="icontains")
-    search = django_filters.CharFilter(method="filter_search", label="Search name, email, company, phone")
+    company = TextFilter(lookup_expr="icontains")
+    search = TextFilter(method="filter_search", label="Search name, email, company, phone")
     ordering = django_filters.OrderingFilter(fields=("created_at", "last_name", "company"))
 
     class Meta:

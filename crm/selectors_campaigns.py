@@ -15,7 +15,6 @@ campaigns no longer send to (`unsubscribed`, `bounced`), or an address already i
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -31,7 +30,7 @@ from crm.models import Campaign, CampaignMessage, CampaignRecipient, Contact, Em
 from crm.policy import require_campaign_manager
 from crm.selectors import contact_list
 from leadnexus.core.exceptions import NotFound, PermissionDenied, ValidationFailed
-from leadnexus.core.ids import MAX_ID, is_db_id
+from leadnexus.core.ids import is_db_id
 from leadnexus.core.privacy import email_digest
 from leads.filters import LeadFilter
 from leads.models import Lead
@@ -120,9 +119,6 @@ def audience_filter_clean(*, kind: str, filters, user: User | None) -> dict:
             cleaned[name] = values if isinstance(value, list) else values[0]
     form = FILTERS[kind](_query(cleaned), queryset=_base(kind, 0), **_user_kwarg(kind, user)).form
     problems = [f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()]
-    for name, value in form.cleaned_data.items():
-        if isinstance(value, int | Decimal) and not isinstance(value, bool) and abs(value) > MAX_ID:
-            problems.append(f"{name}: the number is too large.")
     if problems:
         raise _filter_error(" ".join(problems))
     return cleaned

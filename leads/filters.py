@@ -4,6 +4,8 @@ export, so "what the user sees" is the same set of leads everywhere."""
 import django_filters
 from django.db.models import Q
 
+from leadnexus.core.filters import TextFilter
+from leadnexus.core.ids import IdFilter
 from leads.models import Lead
 from leads.selectors import leads_awaiting_first_contact
 
@@ -29,18 +31,18 @@ class LeadFilter(django_filters.FilterSet):
     source = django_filters.MultipleChoiceFilter(choices=Lead.Source.choices)
     validation_status = django_filters.MultipleChoiceFilter(choices=Lead.ValidationStatus.choices)
     customer_category = django_filters.MultipleChoiceFilter(choices=Lead.CustomerCategory.choices)
-    assigned_to = django_filters.NumberFilter(field_name="assigned_to_id")
+    assigned_to = IdFilter(field_name="assigned_to_id")
     unassigned = django_filters.BooleanFilter(field_name="assigned_to", lookup_expr="isnull", label="Unassigned only")
-    score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
-    score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte")
-    industry = django_filters.CharFilter(lookup_expr="icontains")
-    location = django_filters.CharFilter(lookup_expr="icontains")
+    score_min = django_filters.NumberFilter(field_name="score", lookup_expr="gte", min_value=0, max_value=100)
+    score_max = django_filters.NumberFilter(field_name="score", lookup_expr="lte", min_value=0, max_value=100)
+    industry = TextFilter(lookup_expr="icontains")
+    location = TextFilter(lookup_expr="icontains")
     created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
     awaiting_first_contact = django_filters.BooleanFilter(
         method="filter_awaiting_first_contact", label="New and not contacted within the response target"
     )
-    search = django_filters.CharFilter(method="filter_search", label="Search name, email, company, phone")
+    search = TextFilter(method="filter_search", label="Search name, email, company, phone")
     ordering = django_filters.OrderingFilter(fields=ORDERING)
 
     class Meta:

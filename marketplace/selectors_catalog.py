@@ -48,6 +48,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import User
 from leadnexus.core.exceptions import NotAuthenticated, NotFound, ValidationFailed
+from leadnexus.core.filters import TextFilter
 from leadnexus.core.ids import is_db_id
 from marketplace.catalog_cache import catalog_cached
 from marketplace.masking import mask_company, mask_email, mask_name, mask_phone, mask_website
@@ -79,7 +80,6 @@ MINE_DEFAULT_ORDERING = "-created"
 RELEVANCE_CANDIDATES = 500
 MAX_TERMS = 10
 MAX_TERM_LENGTH = 100
-MAX_SEARCH_LENGTH = 200
 
 # The columns of a catalog row, in the order `CatalogRow` reads them: what a card, the API
 # payload and the export show (no search vector; of the lead, only its contacts).
@@ -194,8 +194,7 @@ class CatalogFilter(django_filters.FilterSet):
         max_value=999,
         help_text="Vendor quality from; vendors not rated yet are left out when this is set.",
     )
-    search = django_filters.CharFilter(
-        max_length=MAX_SEARCH_LENGTH,
+    search = TextFilter(
         help_text='Words in the title, description, industry, location or company ("quoted phrase", -word, or).',
     )
     ordering = django_filters.ChoiceFilter(

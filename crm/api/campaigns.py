@@ -33,6 +33,7 @@ from crm.services.campaign_tracking import campaign_bounce_receive
 from leadnexus.core.api import PublicAPIView, RecordViewSet
 from leadnexus.core.crypto import SIGNATURE_HEADER
 from leadnexus.core.exceptions import ValidationFailed
+from leadnexus.core.filters import TextFilter
 from leadnexus.core.ids import IdField
 
 # --- Input ----------------------------------------------------------------------------------------
@@ -279,7 +280,7 @@ class CampaignRecipientOutputSerializer(serializers.ModelSerializer):
 
 class CampaignFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Campaign.Status.choices)
-    search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    search = TextFilter(field_name="name", lookup_expr="icontains")
 
     class Meta:
         model = Campaign

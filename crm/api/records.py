@@ -35,7 +35,8 @@ from crm.services import contacts as contact_services
 from crm.services import opportunities as opportunity_services
 from crm.services.conversion import lead_convert
 from leadnexus.core.api import RecordViewSet, validated
-from leadnexus.core.ids import IdField, id_of
+from leadnexus.core.filters import TextFilter
+from leadnexus.core.ids import IdField, IdFilter, id_of
 from leads.api.records import LeadOutputSerializer, MemberField
 
 
@@ -226,12 +227,12 @@ class ForecastRowOutputSerializer(serializers.Serializer):
 
 class OpportunityFilter(django_filters.FilterSet):
     stage = django_filters.MultipleChoiceFilter(choices=Opportunity.Stage.choices)
-    assigned_to = django_filters.NumberFilter(field_name="assigned_to_id")
-    contact = django_filters.NumberFilter(field_name="contact_id")
-    lead = django_filters.NumberFilter(field_name="lead_id")
+    assigned_to = IdFilter(field_name="assigned_to_id")
+    contact = IdFilter(field_name="contact_id")
+    lead = IdFilter(field_name="lead_id")
     close_after = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="gte")
     close_before = django_filters.DateFilter(field_name="expected_close_date", lookup_expr="lte")
-    search = django_filters.CharFilter(field_name="title", lookup_expr="icontains")
+    search = TextFilter(field_name="title", lookup_expr="icontains")
     ordering = django_filters.OrderingFilter(fields=("created_at", "expected_close_date", "amount", "updated_at"))
 
     class Meta:
@@ -379,9 +380,9 @@ class ActivityOutputSerializer(serializers.ModelSerializer):
 
 class ActivityFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=Activity.Kind.choices)
-    lead = django_filters.NumberFilter(field_name="lead_id")
-    contact = django_filters.NumberFilter(field_name="contact_id")
-    opportunity = django_filters.NumberFilter(field_name="opportunity_id")
+    lead = IdFilter(field_name="lead_id")
+    contact = IdFilter(field_name="contact_id")
+    opportunity = IdFilter(field_name="opportunity_id")
     done = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", exclude=True)
     mine = django_filters.BooleanFilter(method="filter_mine", help_text="Only the activities assigned to you.")
     due = django_filters.ChoiceFilter(

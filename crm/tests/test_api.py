@@ -65,6 +65,22 @@ def test_lists_cost_the_same_queries_for_one_or_many(resource, manager):
     assert len(many) == len(one)
 
 
+@pytest.mark.parametrize(
+    ("resource", "field"),
+    [
+        ("opportunities", "assigned_to"),
+        ("opportunities", "contact"),
+        ("opportunities", "lead"),
+        ("activities", "lead"),
+        ("activities", "contact"),
+        ("activities", "opportunity"),
+    ],
+)
+def test_ids_out_of_the_database_range_are_validation_errors(resource, field, manager):
+    error = assert_error(bearer_client(manager).get(f"/api/{resource}/", {field: 10**20}), 400, "validation_error")
+    assert field in error["details"], error
+
+
 def test_contacts_are_created_edited_deleted_and_restored(manager):
     client = bearer_client(manager)
 

@@ -95,7 +95,7 @@ def test_an_audience_is_the_lists_filters_and_bad_filters_are_named(manager):
     for filters, named in (
         ({"colour": "red"}, "colour is not a filter of leads"),
         ({"status": ["nonsense"]}, "status:"),
-        ({"score_min": 10**30}, "too large"),
+        ({"score_min": 10**30}, "score_min: Ensure this value is less than or equal to 100."),
         ({"industry": "x\x00"}, "printable"),
     ):
         with pytest.raises(ValidationFailed) as error:

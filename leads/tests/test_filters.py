@@ -181,3 +181,12 @@ def test_filters_apply_on_the_page_list_too(user):
     page = client.get("/leads/", {"status": "qualified", "search": "zed"}).content.decode()
 
     assert f'value="{wanted.pk}"' in page and "Amy" not in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("assigned_to", 10**20), ("assigned_to", -(10**83)), ("score_min", 10**30), ("score_max", -1)],
+)
+def test_numbers_no_lead_can_match_are_validation_errors(auth_client, field, value):
+    error = assert_error(auth_client.get(LEADS, {field: value}), 400, "validation_error")
+    assert field in error["details"], error

@@ -24,13 +24,14 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from leadnexus.core.api import RecordViewSet, ServiceViewSet
+from leadnexus.core.filters import MAX_SEARCH_LENGTH
 from leadnexus.core.ids import IdField
 from marketplace import selectors
 from marketplace.api.catalog import CatalogPagination, ListingOutputSerializer
 from marketplace.goals.parser import MAX_EMPLOYEES, MAX_TERM_LENGTH, MAX_TERMS
 from marketplace.goals.results import goal_results
 from marketplace.models import Listing, SavedSearch, SavedSearchMatch, SearchGoal
-from marketplace.selectors_catalog import MAX_SEARCH_LENGTH, ORDERING_LABELS, CatalogFilter
+from marketplace.selectors_catalog import ORDERING_LABELS, CatalogFilter
 from marketplace.services import saved_searches as saved_search_services
 from marketplace.services import search as search_services
 from marketplace.services.listings import MAX_PRICE

@@ -42,11 +42,6 @@ WRONG_VALUES = {
 WRONG_NUMBERS = {"huge_integer": 10**100, "negative_integer": -(10**40), "float": 1.5e300}
 
 
-@pytest.fixture(autouse=True)
-def _no_rate_limits(settings):
-    settings.RATE_LIMIT_SCALE = 10000
-
-
 def _post(client, path, raw: bytes, content_type="application/json"):
     return client.generic("POST", path, raw, content_type=content_type)
 
