@@ -75,8 +75,9 @@ def idempotency_purge() -> int:
 
 
 def _should_store(status: int) -> bool:
-    # Server errors and rate limits are not the request's answer; a retry must run it again.
-    return status < 500 and status != 429
+    # Server errors, rate limits and refusals of who is asking (a permission granted since
+    # may let the retry through) are not the request's answer; a retry must run it again.
+    return status < 500 and status not in (401, 403, 429)
 
 
 def idempotent(handler):

@@ -60,13 +60,18 @@ def test_keys_are_scoped_to_the_organization(auth_client):
     assert Event.objects.filter(name="test.charge.made").count() == 2
 
 
-def test_client_errors_are_replayed_but_server_errors_let_a_retry_run(auth_client):
+def test_client_errors_are_replayed_but_server_errors_and_refusals_let_a_retry_run(auth_client):
     bad = _charge(auth_client, "key-4", amount="bad")
     assert_error(bad, 400, "validation_error")
     assert _charge(auth_client, "key-4", amount="bad").content == bad.content
 
     assert_error(_charge(auth_client, "key-5", amount="fail"), 500, "server_error")
     assert not IdempotencyRecord.objects.filter(key="key-5").exists()
+
+    # A refusal of the caller is not the request's answer either: a permission granted since
+    # lets the retry run.
+    assert_error(_charge(auth_client, "key-7", amount="forbidden"), 403, "permission_denied")
+    assert not IdempotencyRecord.objects.filter(key="key-7").exists()
 
 
 def test_expired_records_are_purged_and_the_key_reusable(auth_client):

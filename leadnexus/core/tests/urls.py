@@ -52,6 +52,8 @@ class ChargeView(APIView):
             raise RuntimeError("provider down")
         if amount == "bad":
             raise serializers.ValidationError({"amount": ["Not a number."]})
+        if amount == "forbidden":
+            raise PermissionDenied
         event = publish("test.charge.made", actor=request.user, org=request.user.organization, data={"amount": amount})
         return Response({"event_id": event.pk, "amount": amount}, status=201)
 
