@@ -66,6 +66,9 @@ def real_worker(transactional_db, settings):
             yield worker
     finally:
         celery_app.conf.task_default_queue = previous_queue
+        # Starting the worker selected its queue on the app itself: a later worker would
+        # consume only from it.
+        celery_app.amqp.queues.select(previous_queue)
 
 
 @pytest.fixture
