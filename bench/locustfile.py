@@ -8,7 +8,8 @@ a page session cookie for the server-rendered pages, both from `LOAD_ACCOUNTS`):
   listing's detail (API and page), their purchases, and now and then a checkout: add a
   listing from the catalog's first page to the cart, create the payment intent, confirm it
   with the mock card that succeeds. Everyone sees the same first page, so buyers compete for
-  the same listings: a 409 (sold meanwhile, already bought by a colleague) is a conflict,
+  the same listings: a 409 (sold meanwhile, already bought by a colleague), or a 404 for a
+  listing sold since the catalog page was read, is a conflict,
   counted apart, not an error. Each buyer has an account of their own (a cart is per user).
 - sales reps (weight 3): their leads, contacts and opportunities (API and pages), a lead
   opened and updated, an opportunity updated, their tasks (API and page).
@@ -61,6 +62,8 @@ GOALS = [
 LEAD_TITLES = ["Head of Sales", "VP of Sales", "Sales Director", "Operations Manager", "CEO", "Founder"]
 
 conflicts: Counter = Counter()
+# A listing sold after the catalog page that showed it was read is gone from the catalog.
+SOLD_SINCE = (404,)
 counters: Counter = Counter()
 whole_run: Counter = Counter()  # warm-up included
 warmup_errors: Counter = Counter()
@@ -105,14 +108,15 @@ class Person(FastHttpUser):
         gevent.sleep(self.rng.uniform(0, PACING))
         self.task_started = time.monotonic()
 
-    def call(self, method: str, path: str, name: str, *, page: bool = False, ok=(200,), conflict=False, **kwargs):
-        """One request; the answer's JSON (or None). `conflict`: a 409 is expected, counted apart."""
+    def call(self, method: str, path: str, name: str, *, page: bool = False, ok=(200,), conflict=(), **kwargs):
+        """One request; the answer's JSON (or None). `conflict`: statuses expected when another
+        buyer got there first, counted apart."""
         headers = {**(self.page_headers if page else self.api), **kwargs.pop("headers", {})}
         with self.client.request(method, path, name=name, headers=headers, catch_response=True, **kwargs) as answer:
             status = answer.status_code
             if status in ok:
                 answer.success()
-            elif conflict and status == 409:
+            elif status in conflict:
                 conflicts[name] += 1
                 answer.success()
                 return None
@@ -171,9 +175,9 @@ class Buyer(Person):
         if ids:
             listing = self.rng.choice(ids)
             if self.rng.random() < 0.5:
-                self.call("GET", f"/api/marketplace/listings/{listing}/", "api listing")
+                self.call("GET", f"/api/marketplace/listings/{listing}/", "api listing", conflict=SOLD_SINCE)
             else:
-                self.call("GET", f"/marketplace/listings/{listing}/", "page listing", page=True)
+                self.call("GET", f"/marketplace/listings/{listing}/", "page listing", page=True, conflict=SOLD_SINCE)
 
     @task(2)
     def purchases(self):
@@ -188,18 +192,18 @@ class Buyer(Person):
         if not ids:
             return
         item = self.call(
-            "POST", "/api/marketplace/cart/items/", "api cart add", ok=(201,), conflict=True,
+            "POST", "/api/marketplace/cart/items/", "api cart add", ok=(201,), conflict=(409,),
             json={"listing_id": self.rng.choice(ids[:10])},
         )  # fmt: skip
         if not item:
             return
         intent = self.call(
-            "POST", "/api/payments/create-intent/", "api create-intent", ok=(201,), conflict=True,
+            "POST", "/api/payments/create-intent/", "api create-intent", ok=(201,), conflict=(409,),
             json={}, headers={"Idempotency-Key": uuid.uuid4().hex},
         )  # fmt: skip
         if intent:
             paid = self.call(
-                "POST", "/api/payments/confirm/", "api confirm", conflict=True,
+                "POST", "/api/payments/confirm/", "api confirm", conflict=(409,),
                 json={"payment_intent_id": intent["payment_intent_id"], "card_number": CARD},
                 headers={"Idempotency-Key": uuid.uuid4().hex},
             )  # fmt: skip
